@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     candidate_passages: int = 100
     # Provisions the second stage reorders.
     rerank_depth: int = 20
-    rerank: bool = True
+    # Which first-stage signals run, and whether the second stage reorders them:
+    # 'bm25' or 'dense' alone, 'hybrid' (both fused), 'full' (hybrid + second stage).
+    retrieval_mode: Literal["bm25", "dense", "hybrid", "full"] = "full"
     top_k: int = 8
 
     # --- answering -----------------------------------------------------------------------
