@@ -10,6 +10,9 @@ import re
 
 # A section number as the Act prints it: 2.1.1, 1.1.3A, 2A.1.4, 2.4.59G, 5.8.3AA, 2.1A.12.
 SECTION_NUMBER = r"\d+[A-Z]*\.\d+[A-Z]*\.\d+[A-Z]*"
+# Any Act's section number in its table of contents: ETRA's dotted 2.1.1 as well as
+# the plain 3, 23A that most Victorian Acts use.
+ANY_SECTION_NUMBER = r"\d+[A-Z]*(?:\.\d+[A-Z]*){0,2}"
 # A schedule clause number: 1, 13A, 1.10 (Schedule 8 numbers its clauses 1.1, 1.2 ...).
 CLAUSE_NUMBER = r"\d+[A-Z]*(?:\.\d+)?"
 
@@ -18,11 +21,11 @@ SUBSECTION_LABEL = r"\d+[A-Z]*"  # (1), (1A), (2B)
 PARAGRAPH_LABEL = r"[a-z]{1,3}"  # (a), (ab), (nd); also roman (i), (iia) decided by context
 SUBSUB_LABEL = r"[A-Z]{1,2}"  # (A), (AB)
 UNIT_LABEL_RE = re.compile(rf"^\((?P<label>{SUBSECTION_LABEL}|{PARAGRAPH_LABEL}|[ivxl]+[a-z]?|{SUBSUB_LABEL})\)\s+")
-ROMAN_RE = re.compile(r"^(?:x{0,3})(?:ix|iv|v?i{0,3})[a-z]?$")
+ROMAN_RE = re.compile(r"^(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})[a-h]?$")
 
 # Table of contents lines end with a page number.
 TOC_LINE_RE = re.compile(r"^(?P<entry>.+?)\s+(?P<page>\d+)$")
-TOC_SECTION_RE = re.compile(rf"^(?P<number>{SECTION_NUMBER})\s+(?P<heading>.+)$")
+TOC_SECTION_RE = re.compile(rf"^(?P<number>{ANY_SECTION_NUMBER})\s+(?P<heading>.+)$")
 GROUP_HEADING_RE = re.compile(
     r"^(?P<kind>Chapter|Part|Division|Subdivision|Schedule)\s+(?P<number>[0-9A-Z.]+)—(?P<title>.+)$"
 )
@@ -41,7 +44,7 @@ HISTORY_NOTE_RE = re.compile(rf"\b{_AMENDMENT_VERB}\b.*?\bby\s+(?:Nos?\.?|Act)\s
 REPEALED_SECTIONS_RE = re.compile(rf"^(?:S\.|Ss)\s+(?P<numbers>{SECTION_NUMBER}(?:\s*(?:,|and)\s*{SECTION_NUMBER})*)\s+repealed by\b")
 
 # What an amendment note is about: "S. 2.6.9(1)(b) ...", "Note to s. 2.1.10 ...", "Sch. 2 cl. 3(1) ...".
-NOTE_SECTION_SUBJECT_RE = re.compile(rf"^(?:S\.|Ss|(?:Note|Example|Examples|Notes|Penalty) (?:to|at) s\.)\s*(?P<number>{SECTION_NUMBER})")
+NOTE_SECTION_SUBJECT_RE = re.compile(rf"^(?:S\.|Ss|(?:Note|Example|Examples|Notes|Penalty) (?:to|at) s\.)\s*(?P<number>{ANY_SECTION_NUMBER})")
 NOTE_SCHEDULE_SUBJECT_RE = re.compile(rf"^(?:(?:Note|Example) to )?Sch\.\s*(?P<schedule>\d+)(?:\s+cl\.\s*(?P<clause>{CLAUSE_NUMBER}))?")
 
 # A definition starts with the bold defined term: "***accredited*** means—".
