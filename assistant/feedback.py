@@ -1,0 +1,294 @@
+"""Staff feedback on answers: a small SQLite store that curators turn into gold-set candidates.
+
+Why SQLite: one file under ``settings.data_dir``, no server to run, and in WAL
+mode several UI sessions and API workers can write at once while a curator
+reads. Every call opens its own short-lived connection, so one ``FeedbackStore``
+is safe to share between threads.
+
+Example::
+
+    store = FeedbackStore.from_settings(settings)
+    row_id = store.add(FeedbackRecord(question="Who must enrol a child?", answer=answer, rating="down",
+                                      wrong_citation=True, citation_label="s 2.1.1(1)"))
+    candidates = store.export_candidates()
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant.errors import AssistantError
+from assistant.records import Answer
+from assistant.settings import Settings
+
+FEEDBACK_FILENAME = "feedback.sqlite3"
+MAX_COMMENT_CHARS = 4000
+MAX_QUESTION_CHARS = 20_000
+
+# Each entry upgrades the schema by one version; never edit a released entry, append a new one.
+# Version 1: the feedback table. Version 2: where the feedback came from (ui, api, cli),
+# and an index for listing newest first.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        question TEXT NOT NULL,
+        answer_json TEXT,
+        answer_text TEXT NOT NULL DEFAULT '',
+        citations_json TEXT NOT NULL DEFAULT '[]',
+        rating TEXT CHECK (rating IN ('up', 'down')),
+        comment TEXT NOT NULL DEFAULT '',
+        wrong_citation INTEGER NOT NULL DEFAULT 0,
+        citation_label TEXT,
+        settings_json TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+    """
+    ALTER TABLE feedback ADD COLUMN source TEXT NOT NULL DEFAULT 'ui';
+    CREATE INDEX feedback_created_at ON feedback (created_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Settings that would let someone in: never copied into a feedback row.
+_SECRET_SETTINGS = {"api_tokens", "api_token_file", "ui_username", "ui_password"}
+
+
+class FeedbackError(AssistantError):
+    """The feedback database cannot be opened, upgraded or written."""
+
+
+class FeedbackRecord(BaseModel):
+    """One piece of feedback on one answer, as the UI and ``POST /api/v1/feedback`` send it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: Answer | None = None
+    rating: Literal["up", "down"] | None = None
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    wrong_citation: bool = False
+    citation_label: str | None = Field(default=None, description="Which citation is wrong, e.g. 's 2.1.1(1)'; empty means the answer's citations in general.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="The settings the answer was made with (no secrets).")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    source: Literal["ui", "api", "cli"] = "ui"
+
+    @model_validator(mode="after")
+    def _says_something(self) -> FeedbackRecord:
+        if not self.question.strip():
+            raise ValueError("question is empty")
+        if self.rating is None and not self.comment.strip() and not self.wrong_citation:
+            raise ValueError("feedback needs a rating ('up' or 'down'), a comment, or wrong_citation")
+        if self.citation_label and self.answer is not None:
+            labels = [c.label for c in self.answer.citations]
+            if self.citation_label not in labels:
+                raise ValueError(f"citation_label '{self.citation_label}' is not one of the answer's citations {labels}")
+        return self
+
+
+class FeedbackEntry(FeedbackRecord):
+    """A stored feedback row: the record plus its row id."""
+
+    id: int
+
+
+def settings_snapshot(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready values, without credentials, to store next to feedback."""
+    return settings.model_dump(mode="json", exclude=_SECRET_SETTINGS)
+
+
+class FeedbackStore:
+    """Feedback rows in one SQLite file; creates and upgrades the schema on first use."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FeedbackError(f"{self.path.parent}: cannot create the feedback folder ({exc}); set ASSISTANT_DATA_DIR to a writable folder") from exc
+        self._migrate()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FeedbackStore:
+        return cls(settings.data_dir / FEEDBACK_FILENAME)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one unit of work; commits on success, rolls back on error."""
+        try:
+            # isolation_level=None: transactions are opened explicitly with BEGIN IMMEDIATE,
+            # which takes the write lock up front so concurrent writers queue instead of failing.
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"{self.path}: cannot open the feedback database ({exc})") from exc
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _migrate(self) -> None:
+        try:
+            with self._connect() as conn:
+                # WAL is a property of the file: set once, every later connection uses it.
+                conn.execute("PRAGMA journal_mode = WAL")
+            with self._write() as conn:
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                row = conn.execute("SELECT version FROM schema_version").fetchone()
+                version = row[0] if row else 0
+                if version > SCHEMA_VERSION:
+                    raise FeedbackError(
+                        f"{self.path}: feedback schema version {version} is newer than this code knows ({SCHEMA_VERSION}); "
+                        "upgrade the assistant or point ASSISTANT_DATA_DIR elsewhere"
+                    )
+                for script in MIGRATIONS[version:]:
+                    for statement in _statements(script):
+                        conn.execute(statement)
+                if row is None:
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                elif version != SCHEMA_VERSION:
+                    conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as exc:
+            raise FeedbackError(f"{self.path}: not a usable feedback database ({exc}); move it aside and a new one is created") from exc
+
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def add(self, record: FeedbackRecord) -> int:
+        """Store one record; returns its row id."""
+        answer = record.answer
+        citations = [c.model_dump(mode="json") for c in answer.citations] if answer else []
+        values = (
+            record.created_at.astimezone(timezone.utc).isoformat(),
+            record.question,
+            answer.model_dump_json() if answer else None,
+            answer.text if answer else "",
+            json.dumps(citations, ensure_ascii=False),
+            record.rating,
+            record.comment,
+            int(record.wrong_citation),
+            record.citation_label,
+            json.dumps(record.settings, ensure_ascii=False, default=str),
+            record.source,
+        )
+        try:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO feedback (created_at, question, answer_json, answer_text, citations_json, rating, comment,"
+                    " wrong_citation, citation_label, settings_json, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+                return int(cursor.lastrowid)
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"{self.path}: could not save feedback ({exc})") from exc
+
+    def list(self, limit: int | None = None) -> list[FeedbackEntry]:
+        """Stored feedback, oldest first (``limit`` keeps the newest ``limit`` rows)."""
+        query = (
+            "SELECT id, created_at, question, answer_json, rating, comment, wrong_citation, citation_label, settings_json, source"
+            " FROM feedback ORDER BY id"
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).fetchall()
+        if limit is not None:
+            rows = rows[-limit:] if limit > 0 else []
+        return [_entry(row) for row in rows]
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def export_candidates(self) -> list[dict[str, Any]]:
+        """Feedback grouped by question, in the ``eval/gold.jsonl`` format, for curators to complete.
+
+        ``expected`` holds the answer's cited provisions minus any flagged as wrong;
+        ``answerable`` is what the assistant decided (a thumbs-down on an abstention is
+        a hint that it should not have). ``kind`` and ``difficulty`` are left for the
+        curator ('unclassified', 'unrated'); the feedback itself rides along under ``feedback``.
+        """
+        groups: dict[str, list[FeedbackEntry]] = {}
+        for entry in self.list():
+            groups.setdefault(" ".join(entry.question.lower().split()), []).append(entry)
+        return [_candidate(entries) for entries in groups.values()]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _entry(row: tuple) -> FeedbackEntry:
+    (row_id, created_at, question, answer_json, rating, comment, wrong, label, settings_json, source) = row
+    return FeedbackEntry.model_construct(
+        id=row_id,
+        created_at=datetime.fromisoformat(created_at),
+        question=question,
+        answer=Answer.model_validate_json(answer_json) if answer_json else None,
+        rating=rating,
+        comment=comment,
+        wrong_citation=bool(wrong),
+        citation_label=label,
+        settings=json.loads(settings_json),
+        source=source,
+    )
+
+
+def _candidate(entries: list[FeedbackEntry]) -> dict[str, Any]:
+    latest = entries[-1]
+    answer = next((e.answer for e in reversed(entries) if e.answer is not None), None)
+    flagged = {e.citation_label for e in entries if e.wrong_citation and e.citation_label}
+    all_flagged = any(e.wrong_citation and not e.citation_label for e in entries)
+    expected: list[dict[str, str]] = []
+    if answer is not None and not all_flagged:
+        for citation in answer.citations:
+            ref = {"document": citation.document_id, "provision": citation.provision_id}
+            if citation.label not in flagged and ref not in expected:
+                expected.append(ref)
+    abstained = answer is not None and answer.abstained
+    return {
+        "id": f"fb-{entries[0].id:06d}",
+        "question": latest.question,
+        "answerable": not abstained,
+        "expected": expected,
+        "key_facts": [],
+        "evidence": "",
+        "kind": "unanswerable" if abstained else "unclassified",
+        "difficulty": "unrated",
+        "feedback": [
+            {
+                "feedback_id": e.id,
+                "created_at": e.created_at.isoformat(),
+                "rating": e.rating,
+                "comment": e.comment,
+                "wrong_citation": e.wrong_citation,
+                "citation_label": e.citation_label,
+                "answer": e.answer.text if e.answer else "",
+                "cited": [c.label for c in e.answer.citations] if e.answer else [],
+                "abstained": e.answer.abstained if e.answer else None,
+                "source": e.source,
+            }
+            for e in entries
+        ],
+    }
