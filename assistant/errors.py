@@ -34,3 +34,7 @@ class ProvisionNotFoundError(AssistantError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "provision not found"
+
+
+class GoldSetError(AssistantError):
+    """A gold (evaluation) file cannot be read, or an item in it is malformed."""
