@@ -1,0 +1,508 @@
+"""HTTP JSON API: the same ``Assistant.ask()`` the UI shows, behind versioned routes.
+
+Routes (all JSON; ``/api/*`` needs ``Authorization: Bearer <token>`` when tokens are configured)::
+
+    POST /api/v1/ask                                {question, k?, document?, mode?} -> Answer
+    GET  /api/v1/search?q=...&k=&document=&mode=    -> [Hit, ...] ranked provisions
+    GET  /api/v1/provisions/{document}/{provision}  -> Provision ('Sch 2 cl 2' as Sch%202%20cl%202)
+    POST /api/v1/feedback                           {question, rating?, comment?, ...} -> FeedbackReceipt
+    GET  /health                                    200 while the process is up
+    GET  /ready                                     200 once the index and model are loaded, else 503
+
+Inference runs in a bounded worker pool shared by all requests; when more than
+``settings.api_queue_limit`` requests wait, new ones get 503 with Retry-After at
+once instead of hanging. The checked-in schema is ``docs/openapi.json``; refresh
+it with ``python -m assistant.api --write-openapi``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import contextvars
+import functools
+import json
+import logging
+import math
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant import __version__
+from assistant.api_guards import (
+    REQUEST_ID_HEADER,
+    ApiGuardMiddleware,
+    RequestContextMiddleware,
+    error_response,
+    load_tokens,
+    request_id_var,
+)
+from assistant.errors import AssistantError, InvalidQuestionError, ProvisionNotFoundError
+from assistant.records import Answer, Hit, Provision
+from assistant.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from assistant.corpus import Corpus
+    from assistant.feedback import FeedbackStore
+
+API_PREFIX = "/api/v1"
+OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
+# The request schema is fixed so the published contract does not shift with local
+# settings; a smaller settings.max_question_chars is still enforced by the pipeline (422).
+MAX_QUESTION_CHARS = 2000
+MAX_K = 50
+AnswerMode = Literal["extractive", "generative"]
+RetrievalMode = Literal["bm25", "dense", "hybrid", "full"]
+DocumentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A document id: 'etra-2006' or 'vet-clusters'.")]
+
+log = logging.getLogger("assistant.api")
+T = TypeVar("T")
+
+
+class AnswerService(Protocol):
+    """What the API needs from ``assistant.pipeline.Assistant``."""
+
+    corpus: Corpus
+    settings: Settings
+
+    def ask(self, question: str, k: int | None = None, document: str | None = None, mode: str | None = None, history: Any = None) -> Answer: ...
+
+    def search(self, query: str, k: int | None = None, document: str | None = None, mode: str | None = None) -> list[Hit]: ...
+
+    def provision(self, document_id: str, provision_id: str) -> Provision: ...
+
+
+# --- request and response bodies -------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    """A question as staff would type it, with optional narrowing."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Until what age must a child attend school?"}]})
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, 1 to 2,000 characters.")
+    k: int | None = Field(default=None, ge=1, le=MAX_K, description="How many provisions to retrieve; the server default when omitted.")
+    document: DocumentId | None = Field(default=None, description="Answer from this document only.")
+    mode: AnswerMode | None = Field(default=None, description="'extractive' quotes the law; 'generative' writes with a local model. Server default when omitted.")
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def _plain_question(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            raise ValueError("question is empty: type a question about the Act or the VET clusters policy")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"question is {len(value):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
+        return value
+
+
+class FeedbackRequest(BaseModel):
+    """Feedback on one answer: a rating, a comment, or a flagged citation (at least one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: Answer | None = Field(default=None, description="The Answer as the API returned it, so curators see what was shown.")
+    rating: Literal["up", "down"] | None = None
+    comment: str = Field(default="", max_length=4000)
+    wrong_citation: bool = False
+    citation_label: str | None = Field(default=None, max_length=200, description="The wrong citation's label, e.g. 's 2.1.1(1)'.")
+
+
+class FeedbackReceipt(BaseModel):
+    id: int = Field(description="The stored feedback's row id.")
+    status: Literal["recorded"] = "recorded"
+
+
+class ValidationProblem(BaseModel):
+    field: str = Field(description="Where the problem is, e.g. 'body.question' or 'query.k'.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable code, a sentence for people, and the request id to quote."""
+
+    error: str = Field(description="A stable code: unauthorized, rate_limited, invalid_request, not_found, busy, ...")
+    message: str
+    request_id: str
+    detail: list[ValidationProblem] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "loading", "failed"]
+    message: str
+    documents: list[str] = Field(default_factory=list)
+    provisions: int = 0
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "Missing or invalid bearer token (only when the server has tokens configured).",
+        404: "No such provision or document.",
+        413: "Request body over the size limit.",
+        422: "The request is invalid; `message` says what to fix.",
+        429: "Rate limit exceeded; retry after the number of seconds in Retry-After.",
+        503: "Busy or still loading; retry after the number of seconds in Retry-After.",
+    }
+    return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
+
+
+# --- the bounded worker pool ----------------------------------------------------------
+
+
+class BusyError(AssistantError):
+    """More requests wait than the queue allows."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the assistant is busy; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class InferencePool:
+    """Runs blocking inference on ``workers`` threads, with at most ``queue_limit`` waiting.
+
+    Admission is decided on the event loop thread, so the count needs no lock. A
+    request whose client has gone still holds its slot until its thread finishes,
+    so the bound is on real work, not on open connections.
+    """
+
+    def __init__(self, workers: int, queue_limit: int):
+        self.workers = max(1, workers)
+        self.capacity = self.workers + max(0, queue_limit)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="assistant-infer")
+        self._admitted = 0
+        self._count_lock = threading.Lock()
+        self._mean_seconds = 1.0
+
+    @property
+    def waiting(self) -> int:
+        return max(0, self._admitted - self.workers)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._count_lock:
+            if self._admitted >= self.capacity:
+                raise BusyError(self.retry_after())
+            self._admitted += 1
+        context = contextvars.copy_context()
+        future = self._executor.submit(context.run, functools.partial(self._timed, fn, *args, **kwargs))
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+    def _timed(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            # Exponential moving average of one job's time, for an honest Retry-After.
+            self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.perf_counter() - started)
+
+    def _release(self, _future: Any) -> None:
+        with self._count_lock:
+            self._admitted -= 1
+
+    def retry_after(self) -> int:
+        """Seconds until the queue has likely drained by one worker's worth of jobs."""
+        return max(1, math.ceil(self._mean_seconds * (self.waiting + 1) / self.workers))
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# --- shared state ---------------------------------------------------------------------
+
+
+class ApiState:
+    """The one shared assistant, its readiness, the worker pool and the feedback store."""
+
+    def __init__(self, settings: Settings, assistant: AnswerService | None):
+        self.settings = settings
+        self.assistant = assistant
+        self.pool = InferencePool(settings.api_workers, settings.api_queue_limit)
+        self.ready = False
+        self.failure: str | None = None
+        self._feedback: FeedbackStore | None = None
+        self._feedback_lock = threading.Lock()
+
+    def require(self) -> AnswerService:
+        if self.assistant is None:
+            raise BusyError(5)
+        return self.assistant
+
+    def feedback_store(self) -> FeedbackStore:
+        from assistant.feedback import FeedbackStore
+
+        with self._feedback_lock:
+            if self._feedback is None:
+                self._feedback = FeedbackStore.from_settings(self.settings)
+            return self._feedback
+
+    def warm_up(self) -> None:
+        """Run one retrieval so the embedding model and index are in memory before /ready says so."""
+        if self.assistant is None:
+            return
+        try:
+            self.assistant.search("compulsory school age", k=1)
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure instead of crashing the server
+            self.failure = f"{type(exc).__name__}: {exc}"
+            log.exception("warm-up failed", extra={"fields": {"event": "warm_up_failed"}})
+            return
+        self.ready = True
+        log.info("ready", extra={"fields": {"event": "ready"}})
+
+
+def _state(request: Request) -> ApiState:
+    return request.app.state.api
+
+
+def _check_document(assistant: AnswerService, document: str | None) -> None:
+    if document is None:
+        return
+    known = [d.info.id for d in assistant.corpus.documents]
+    if document not in known:
+        raise InvalidQuestionError(f"unknown document '{document}'; choose one of {known}")
+
+
+# --- routes ---------------------------------------------------------------------------
+
+# Declares the bearer scheme in the OpenAPI schema; the check itself is ApiGuardMiddleware's,
+# which runs before the body is read.
+bearer = HTTPBearer(auto_error=False, description="Needed when the server has API tokens configured.")
+router = APIRouter(prefix=API_PREFIX, tags=["assistant"], dependencies=[Depends(bearer)])
+
+
+@router.post("/ask", response_model=Answer, responses=_errors(401, 413, 422, 429, 503), summary="Answer a question with pinpoint citations")
+async def ask(body: AskRequest, request: Request) -> Answer:
+    state = _state(request)
+    assistant = state.require()
+    _check_document(assistant, body.document)
+    answer = await state.pool.run(assistant.ask, body.question, k=body.k, document=body.document, mode=body.mode)
+    fields: dict[str, Any] = {
+        "event": "ask",
+        "request_id": request_id_var.get(),
+        "question_chars": len(body.question),
+        "document": body.document,
+        "mode": answer.mode,
+        "abstained": answer.abstained,
+        "citations": [c.label for c in answer.citations],
+    }
+    if state.settings.log_questions:
+        fields["question"] = body.question
+    log.info("ask", extra={"fields": fields})
+    return answer
+
+
+@router.get("/search", response_model=list[Hit], responses=_errors(401, 422, 429, 503), summary="Ranked provisions for a query")
+async def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="The query, 1 to 2,000 characters.")],
+    k: Annotated[int | None, Query(ge=1, le=MAX_K, description="How many provisions; the server default when omitted.")] = None,
+    document: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Search this document only.")] = None,
+    mode: Annotated[RetrievalMode | None, Query(description="Retrieval signals: bm25, dense, hybrid or full (hybrid + reranking).")] = None,
+) -> list[Hit]:
+    state = _state(request)
+    assistant = state.require()
+    if not q.strip():
+        raise InvalidQuestionError("q is empty: give some words to search for")
+    _check_document(assistant, document)
+    return await state.pool.run(assistant.search, q, k=k, document=document, mode=mode)
+
+
+@router.get(
+    "/provisions/{document}/{provision}",
+    response_model=Provision,
+    responses=_errors(401, 404, 422, 429, 503),
+    summary="One provision's full law text and units",
+)
+async def provision(
+    request: Request,
+    document: Annotated[str, PathParam(min_length=1, max_length=64, description="Document id, e.g. 'etra-2006'.")],
+    provision: Annotated[str, PathParam(min_length=1, max_length=64, description="Provision id as the law numbers it: '2.1.1', 'Sch 2 cl 2' (URL-encode the spaces), '4'.")],
+) -> Provision:
+    assistant = _state(request).require()
+    return assistant.provision(document, provision)
+
+
+@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=_errors(401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
+def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
+    from assistant.feedback import FeedbackRecord, settings_snapshot
+
+    state = _state(request)
+    try:
+        record = FeedbackRecord(**body.model_dump(exclude={"answer"}), answer=body.answer, source="api", settings=settings_snapshot(state.settings))
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False), body=None) from exc
+    return FeedbackReceipt(id=state.feedback_store().add(record))
+
+
+def _operations_routes(app: FastAPI) -> None:
+    # Without this, unknown /api/ paths would fall through to the UI mounted at '/'.
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown_api_route(rest: str) -> None:
+        raise StarletteHTTPException(404, f"no API route '/api/{rest}'; the routes are listed at /docs")
+
+    @app.get("/health", response_model=Health, tags=["operations"], summary="The process is up")
+    async def health() -> Health:
+        return Health(version=__version__)
+
+    @app.get("/ready", response_model=Readiness, responses={503: {"model": Readiness, "description": "Still loading, or loading failed."}}, tags=["operations"], summary="The index and model are loaded")
+    async def ready(request: Request):
+        state = _state(request)
+        assistant = state.assistant
+        if state.ready and assistant is not None:
+            return Readiness(
+                status="ready",
+                message="index and model loaded",
+                documents=[d.info.id for d in assistant.corpus.documents],
+                provisions=sum(len(d.provisions) for d in assistant.corpus.documents),
+            )
+        status, message = ("failed", f"loading failed: {state.failure}") if state.failure else ("loading", "loading the index and model")
+        return JSONResponse(Readiness(status=status, message=message).model_dump(), status_code=503, headers={"Retry-After": "5"})
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "__root__") or "body"
+
+
+def _problem_message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def _exception_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError):
+        problems = [ValidationProblem(field=_field(tuple(e.get("loc", ()))), message=_problem_message(e)) for e in exc.errors()]
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3]) or "invalid request"
+        return error_response(422, "invalid_request", summary, detail=[p.model_dump() for p in problems])
+
+    @app.exception_handler(InvalidQuestionError)
+    async def invalid_question(_request: Request, exc: InvalidQuestionError):
+        return error_response(422, "invalid_request", str(exc))
+
+    @app.exception_handler(ProvisionNotFoundError)
+    async def not_found(_request: Request, exc: ProvisionNotFoundError):
+        return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(BusyError)
+    async def busy(_request: Request, exc: BusyError):
+        return error_response(503, "busy", str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(AssistantError)
+    async def assistant_failure(_request: Request, exc: AssistantError):
+        log.error("assistant error", exc_info=exc, extra={"fields": {"event": "error"}})
+        return error_response(500, "internal_error", f"the assistant failed: {exc}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), dict(exc.headers or {}))
+
+
+# --- the application --------------------------------------------------------------------
+
+
+def create_api(settings: Settings, assistant: AnswerService | None = None) -> FastAPI:
+    """The JSON API as a FastAPI app; ``assistant=None`` serves 503 until one is attached.
+
+    Usage::
+
+        app = create_api(settings, Assistant.load(settings))
+        uvicorn.run(app, host="127.0.0.1", port=7860, access_log=False)
+    """
+    tokens = load_tokens(settings)
+    state = ApiState(settings, assistant)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not tokens:
+            log.warning("API tokens are not configured: /api/* is open to anyone who can reach this port", extra={"fields": {"event": "auth_off"}})
+        warm = asyncio.get_running_loop().run_in_executor(None, state.warm_up)
+        try:
+            yield
+        finally:
+            warm.cancel()
+            state.pool.shutdown()
+
+    app = FastAPI(
+        title="Victorian education law assistant API",
+        version=__version__,
+        description=(
+            "Answers staff questions about the Education and Training Reform Act 2006 (Vic) and the VET clusters "
+            "policy with pinpoint citations checked against the law text. Every error has the ErrorBody shape and "
+            f"every response carries an {REQUEST_ID_HEADER} header."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.api = state
+    app.include_router(router)
+    _operations_routes(app)
+    _exception_handlers(app)
+    # Added inner to outer: the guards run inside CORS (so preflights are answered) and the
+    # request context wraps everything, so every response, refusals included, has a request id.
+    app.add_middleware(ApiGuardMiddleware, settings=settings, tokens=tokens)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The schema as served, from default settings (it does not depend on local configuration)."""
+    return create_api(Settings(api_tokens=[], api_token_file=None)).openapi()
+
+
+def render_openapi() -> str:
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.api", description="Write or check the checked-in OpenAPI schema.")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write-openapi", action="store_true", help=f"write the schema to {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
+    action.add_argument("--check-openapi", action="store_true", help="exit 1 when the checked-in schema differs from the served one")
+    parser.add_argument("--path", type=Path, default=OPENAPI_PATH)
+    args = parser.parse_args(argv)
+    rendered = render_openapi()
+    if args.write_openapi:
+        args.path.parent.mkdir(parents=True, exist_ok=True)
+        args.path.write_text(rendered, encoding="utf-8")
+        print(f"wrote {args.path}")
+        return 0
+    current = args.path.read_text(encoding="utf-8") if args.path.is_file() else ""
+    if current != rendered:
+        print(f"{args.path} is out of date; run: python -m assistant.api --write-openapi", file=sys.stderr)
+        return 1
+    print(f"{args.path} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
