@@ -64,6 +64,8 @@ OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
 # settings; a smaller settings.max_question_chars is still enforced by the pipeline (422).
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
+# At least one non-blank character (JSON Schema patterns match anywhere, as pydantic's do).
+NOT_BLANK = r"\S"
 AnswerMode = Literal["extractive", "generative"]
 RetrievalMode = Literal["bm25", "dense", "hybrid", "full"]
 DocumentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A document id: 'etra-2006' or 'vet-clusters'.")]
@@ -93,7 +95,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Until what age must a child attend school?"}]})
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question, 1 to 2,000 characters.")
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="The question, 1 to 2,000 characters, not all blank.")
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="How many provisions to retrieve; the server default when omitted.")
     document: DocumentId | None = Field(default=None, description="Answer from this document only.")
     mode: AnswerMode | None = Field(default=None, description="'extractive' quotes the law; 'generative' writes with a local model. Server default when omitted.")
@@ -115,7 +117,7 @@ class FeedbackRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
     answer: Answer | None = Field(default=None, description="The Answer as the API returned it, so curators see what was shown.")
     rating: Literal["up", "down"] | None = None
     comment: str = Field(default="", max_length=4000)
@@ -156,8 +158,9 @@ class Readiness(BaseModel):
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
+        400: "The body is not UTF-8 JSON, or Content-Length is malformed.",
         401: "Missing or invalid bearer token (only when the server has tokens configured).",
-        404: "No such provision or document.",
+        404: "No such document (or, for provisions, no such provision).",
         413: "Request body over the size limit.",
         422: "The request is invalid; `message` says what to fix.",
         429: "Rate limit exceeded; retry after the number of seconds in Retry-After.",
@@ -278,7 +281,7 @@ def _check_document(assistant: AnswerService, document: str | None) -> None:
         return
     known = [d.info.id for d in assistant.corpus.documents]
     if document not in known:
-        raise InvalidQuestionError(f"unknown document '{document}'; choose one of {known}")
+        raise ProvisionNotFoundError(f"unknown document '{document}'; choose one of {known}")
 
 
 # --- routes ---------------------------------------------------------------------------
@@ -289,7 +292,7 @@ bearer = HTTPBearer(auto_error=False, description="Needed when the server has AP
 router = APIRouter(prefix=API_PREFIX, tags=["assistant"], dependencies=[Depends(bearer)])
 
 
-@router.post("/ask", response_model=Answer, responses=_errors(401, 413, 422, 429, 503), summary="Answer a question with pinpoint citations")
+@router.post("/ask", response_model=Answer, responses=_errors(400, 401, 404, 413, 422, 429, 503), summary="Answer a question with pinpoint citations")
 async def ask(body: AskRequest, request: Request) -> Answer:
     state = _state(request)
     assistant = state.require()
@@ -310,18 +313,16 @@ async def ask(body: AskRequest, request: Request) -> Answer:
     return answer
 
 
-@router.get("/search", response_model=list[Hit], responses=_errors(401, 422, 429, 503), summary="Ranked provisions for a query")
+@router.get("/search", response_model=list[Hit], responses=_errors(400, 401, 404, 422, 429, 503), summary="Ranked provisions for a query")
 async def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="The query, 1 to 2,000 characters.")],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="The query, 1 to 2,000 characters, not all blank.")],
     k: Annotated[int | None, Query(ge=1, le=MAX_K, description="How many provisions; the server default when omitted.")] = None,
     document: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Search this document only.")] = None,
     mode: Annotated[RetrievalMode | None, Query(description="Retrieval signals: bm25, dense, hybrid or full (hybrid + reranking).")] = None,
 ) -> list[Hit]:
     state = _state(request)
     assistant = state.require()
-    if not q.strip():
-        raise InvalidQuestionError("q is empty: give some words to search for")
     _check_document(assistant, document)
     return await state.pool.run(assistant.search, q, k=k, document=document, mode=mode)
 
@@ -329,19 +330,22 @@ async def search(
 @router.get(
     "/provisions/{document}/{provision}",
     response_model=Provision,
-    responses=_errors(401, 404, 422, 429, 503),
+    responses=_errors(400, 401, 404, 422, 429, 503),
     summary="One provision's full law text and units",
 )
 async def provision(
     request: Request,
-    document: Annotated[str, PathParam(min_length=1, max_length=64, description="Document id, e.g. 'etra-2006'.")],
-    provision: Annotated[str, PathParam(min_length=1, max_length=64, description="Provision id as the law numbers it: '2.1.1', 'Sch 2 cl 2' (URL-encode the spaces), '4'.")],
+    document: Annotated[str, PathParam(min_length=1, max_length=64, examples=["etra-2006"], description="Document id, e.g. 'etra-2006'.")],
+    provision: Annotated[
+        str,
+        PathParam(min_length=1, max_length=64, examples=["Sch 2 cl 2"], description="Provision id as the law numbers it: '2.1.1', 'Sch 2 cl 2' (URL-encode the spaces), '4'."),
+    ],
 ) -> Provision:
     assistant = _state(request).require()
     return assistant.provision(document, provision)
 
 
-@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=_errors(401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
+@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=_errors(400, 401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
 def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
     from assistant.feedback import FeedbackRecord, settings_snapshot
 
@@ -416,7 +420,7 @@ def _exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed"}
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), dict(exc.headers or {}))
 
 

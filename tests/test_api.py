@@ -153,7 +153,6 @@ def test_broken_token_file_fails_closed(tmp_path, tmp_settings, corpus, content)
         ({"question": QUESTION, "k": 0}, "body.k"),
         ({"question": QUESTION, "mode": "poetic"}, "body.mode"),
         ({"question": QUESTION, "colour": "red"}, "body.colour"),
-        ({"question": QUESTION, "document": "no-such-act"}, "choose one of ['etra-2006', 'vet-clusters']"),
         ({"question": 42}, "body.question"),
     ],
 )
@@ -189,7 +188,20 @@ def test_ask_passes_options_through(settings, corpus):
 def test_search_rejects_blank_query(client):
     response = client.get("/api/v1/search", params={"q": "   "}, headers=AUTH)
     assert response.status_code == 422
-    assert "empty" in response.json()["message"]
+    assert "query.q" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), [("POST", "/api/v1/ask", {"json": {"question": QUESTION, "document": "no-such-act"}}), ("GET", "/api/v1/search", {"params": {"q": "enrol", "document": "no-such-act"}})])
+def test_unknown_document_is_404_naming_the_choices(client, method, path, payload):
+    response = client.request(method, path, headers=AUTH, **payload)
+    assert response.status_code == 404
+    assert "choose one of ['etra-2006', 'vet-clusters']" in response.json()["message"]
+
+
+def test_body_that_is_not_utf8_json_is_400(client):
+    response = client.post("/api/v1/ask", content=b'{"question": "\xff"}', headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
 
 
 # --- provisions -----------------------------------------------------------------------------

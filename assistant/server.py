@@ -1,0 +1,68 @@
+"""The one web server: the JSON API at /api/v1 and the Gradio UI at /, sharing one Assistant.
+
+Usage::
+
+    app = create_server(settings, Assistant.load(settings))
+    uvicorn.run(app, host="127.0.0.1", port=7860, access_log=False)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+
+from assistant.api import AnswerService, create_api
+from assistant.settings import Settings
+
+# The UI must not phone home from an intranet server.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def create_server(settings: Settings, assistant: AnswerService | None = None) -> FastAPI:
+    """The API with the UI mounted at '/'; loads the Assistant (index must exist) when none is given.
+
+    The API routes, /health, /ready, /docs and /openapi.json are registered before
+    the mount, so they win over the UI's catch-all path.
+    """
+    import gradio as gr
+
+    from assistant.ui import build_ui, mount_kwargs
+
+    if assistant is None:
+        from assistant.pipeline import Assistant
+
+        assistant = Assistant.load(settings, build_if_missing=False)
+    app = create_api(settings, assistant)
+    blocks = build_ui(assistant, settings)
+    return gr.mount_gradio_app(app, blocks, path="/", ssr_mode=False, **mount_kwargs(settings))
+
+
+@contextlib.contextmanager
+def serve_in_background(app: FastAPI, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 120.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a thread; yields the base URL (port 0 picks a free one).
+
+    For tests and the load test: a real HTTP server on loopback in the same
+    process, shut down cleanly when the block ends.
+    """
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the server did not start on {host}:{port}")
+        time.sleep(0.05)
+    bound_port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
