@@ -1,0 +1,327 @@
+"""The staff UI without a browser: what the HTML shows, provision lookup, streaming, errors and feedback.
+
+The handlers run against ``QuotingAssistant``, a deterministic stand-in for the
+real pipeline (which loads an embedding model): its answers cite real provisions
+through ``assistant.cite``, so every citation here is a checked one. The real
+Assistant drives the app in test_ui_browser.py and test_ui_client.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import gradio as gr
+import pytest
+
+from assistant.cite import cite
+from assistant.errors import IndexNotBuiltError, ProvisionNotFoundError
+from assistant.feedback import FeedbackStore
+from assistant.records import Answer, RetrievedProvision
+from assistant.ui import (
+    GENERIC_ERROR,
+    Handlers,
+    Turn,
+    build_ui,
+    hierarchy,
+    open_reference,
+    plain_text,
+    ref_for_citation,
+    ref_for_provision,
+    render_answer,
+    render_conversation,
+    render_provision,
+    resolve_reference,
+)
+
+HOSTILE = "<script>alert(1)</script> {{constructor}} ${document.cookie}"
+
+
+class QuotingAssistant:
+    """Answers by quoting s 2.1.1 and s 2.6.9; abstains on holidays; fails on 'explode'. Records the history it is given."""
+
+    def __init__(self, corpus, settings) -> None:
+        self.corpus = corpus
+        self.settings = settings
+        self.histories: list[object] = []
+
+    def ask(self, question, k=None, document=None, mode=None, history=None) -> Answer:
+        self.histories.append(history)
+        if "explode" in question:
+            raise RuntimeError("index file truncated at byte 4096")
+        if "not built" in question:
+            raise IndexNotBuiltError("no index in index/; run `assistant index build`")
+        retrieved = [
+            RetrievedProvision(document_id="etra-2006", provision_id=pid, label=f"s {pid}", heading=self.corpus.get("etra-2006", pid).heading, score=score, scores={"dense": score})
+            for pid, score in (("2.1.1", 0.81), ("2.6.9", 0.52))
+        ]
+        if "holiday" in question:
+            return Answer(question=question, text="The Act does not say when school holidays are.", abstained=True, abstain_reason="no provision supports an answer", retrieved=retrieved)
+        citations = [
+            cite(self.corpus, "etra-2006", "2.1.1", "not less than 6 nor more than 17 years of age"),
+            cite(self.corpus, "etra-2006", "2.6.9", "the applicant is qualified for registration under section 2.6.8"),
+        ]
+        rewritten = f"{question} (following: {history[-1].question})" if history else None
+        return Answer(
+            question=question,
+            text=f"Children from 6 to 17 must attend school [1]. Teachers must be qualified [2]. You asked: {question}",
+            citations=citations,
+            retrieved=retrieved,
+            rewritten_question=rewritten,
+        )
+
+    def ask_stream(self, question, k=None, document=None, mode=None, history=None) -> Iterator[str | Answer]:
+        answer = self.ask(question, k, document, mode, history)
+        for word in answer.text.split(" "):
+            yield word + " "
+        yield answer
+
+
+@pytest.fixture()
+def assistant(corpus, tmp_settings) -> QuotingAssistant:
+    return QuotingAssistant(corpus, tmp_settings)
+
+
+@pytest.fixture()
+def handlers(assistant, tmp_settings) -> Handlers:
+    return Handlers(assistant, tmp_settings, FeedbackStore.from_settings(tmp_settings))
+
+
+def final(handlers: Handlers, question: str, turns: list[Turn] | None = None, document: str = ""):
+    *_, last = handlers.respond(question, document, turns or [])
+    return last
+
+
+def chips(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'<button type="button" class="chip" data-ref="([^"]+)"[^>]*>([^<]+)</button>', html)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def test_each_marker_becomes_a_chip_with_the_citation_label(corpus, assistant):
+    answer = assistant.ask("Until what age must a child attend school?")
+    html = render_answer(corpus, answer, turn_index=3)
+    found = chips(html)
+    assert (ref_for_citation(3, 0), "s 2.1.1") in found
+    assert (ref_for_citation(3, 1), "s 2.6.9(1)(a)") in found
+    assert "[1]" in html  # the numbered citation list keeps the numbers the text refers to
+    assert "not less than 6 nor more than 17 years of age" in html
+
+
+def test_an_answer_is_stamped_with_the_act_version_it_rests_on(corpus, assistant):
+    html = render_answer(corpus, assistant.ask("Until what age?"), 0)
+    assert "Rests on: Education and Training Reform Act 2006 (Vic), Version 107, in force from 5 April 2026" in html
+
+
+def test_sources_list_the_retrieved_provisions_with_scores_and_open_them(corpus, assistant):
+    html = render_answer(corpus, assistant.ask("Until what age?"), 0)
+    assert "Sources searched (2)" in html
+    assert (ref_for_provision("etra-2006", "2.6.9"), "s 2.6.9") in chips(html)
+    assert "score 0.810" in html and "score 0.520" in html
+
+
+def test_an_abstention_looks_different_and_lists_the_closest_provisions(corpus, assistant):
+    answer = assistant.ask("When are the school holidays?")
+    html = render_answer(corpus, answer, 0)
+    assert 'class="a abstained"' in html
+    assert "Not answered by the law text" in html and "Closest provisions" in html
+    assert [label for _, label in chips(html)] == ["s 2.1.1", "s 2.6.9"]
+    assert "Rests on" not in html and "Searched: Education and Training Reform Act 2006" in html
+
+
+def test_untrusted_text_is_escaped_everywhere(corpus, assistant):
+    turns = [Turn(question=HOSTILE, answer=assistant.ask(HOSTILE))]
+    html = render_conversation(corpus, turns)
+    assert "<script>" not in html
+    assert "{{" not in html and "${" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_rewritten_follow_up_is_shown(corpus, assistant):
+    first = assistant.ask("Until what age must a child attend school?")
+    follow = assistant.ask("and for teachers?", history=[first])
+    html = render_conversation(corpus, [Turn(first.question, first), Turn(follow.question, follow)])
+    assert "Searched as: “and for teachers? (following: Until what age must a child attend school?)”" in html
+
+
+def test_plain_text_copy_carries_citations_quotes_and_version(corpus, assistant):
+    text = plain_text(corpus, assistant.ask("Until what age?"))
+    assert "[1] s 2.1.1 (Attendance at school): “not less than 6 nor more than 17 years of age”" in text
+    assert "[2] s 2.6.9(1)(a)" in text
+    assert "Rests on: Education and Training Reform Act 2006 (Vic), Version 107" in text
+    assert "<" not in text
+
+
+# --- the provision panel ----------------------------------------------------------------------
+
+
+def test_a_citation_opens_its_provision_with_exactly_the_quote_highlighted(corpus, assistant):
+    answer = assistant.ask("Until what age?")
+    html = open_reference(corpus, [Turn(answer.question, answer)], ref_for_citation(0, 1))
+    marked = re.findall(r'<mark class="quote">(.*?)</mark>', html)
+    assert "".join(re.sub(r"<[^>]+>", "", m) for m in marked) == answer.citations[1].quote
+    assert "Registration as a teacher" in html
+    assert "Chapter 2—School education" in html and "Division 3—Registration of teachers" in html
+
+
+def test_cross_references_link_to_the_provisions_they_name(corpus):
+    provision = corpus.get("etra-2006", "2.6.9")
+    html = render_provision(corpus, provision)
+    links = dict(re.findall(r'<a class="xref" data-ref="([^"]+)"[^>]*>([^<]+)</a>', html))
+    assert links[ref_for_provision("etra-2006", "2.6.8")] == "section 2.6.8"
+    assert "subsection (1A)" not in links.values()  # no target provision, so not a link
+    opened = open_reference(corpus, [], ref_for_provision("etra-2006", "2.6.8"))
+    assert "Qualification for registration as a teacher" in opened
+
+
+def test_amendment_history_is_collapsed_under_the_law_text(corpus):
+    provision = corpus.get("etra-2006", "2.6.9")
+    html = render_provision(corpus, provision)
+    assert f"<details class=\"history\"><summary>Amendment history ({len(provision.notes)} notes)</summary>" in html
+    assert html.index("Amendment history") > html.index("The Institute may register")
+
+
+def test_a_stale_or_unknown_ref_gives_a_message_not_an_error(corpus):
+    assert "earlier conversation" in open_reference(corpus, [], ref_for_citation(5, 0))
+    assert "No provision 9.9.9" in open_reference(corpus, [], ref_for_provision("etra-2006", "9.9.9"))
+    assert "Nothing to open" in open_reference(corpus, [], "javascript:alert(1)")
+
+
+# --- the provision browser --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed, document, expected_uid, highlighted",
+    [
+        ("2.6.9", None, "etra-2006/2.6.9", None),
+        ("s 2.6.9(1A)", None, "etra-2006/2.6.9", "(1A)"),
+        ("section 2.1.1", None, "etra-2006/2.1.1", None),
+        ("Sch 2 cl 2", None, "etra-2006/Sch 2 cl 2", None),
+        ("schedule 2 clause 2(3)", None, "etra-2006/Sch 2 cl 2", "(3)"),
+        ("cl 2 of Sch 2", None, "etra-2006/Sch 2 cl 2", None),
+        ("Schedule 3", None, "etra-2006/Sch 3", None),
+        ("function 4", None, "vet-clusters/4", None),
+        ("4", "vet-clusters", "vet-clusters/4", None),
+        ("Registration as a teacher", None, "etra-2006/2.6.9", None),
+    ],
+)
+def test_typed_references_open_the_right_provision(corpus, typed, document, expected_uid, highlighted):
+    provision, span = resolve_reference(corpus, typed, document)
+    assert provision.uid == expected_uid
+    if highlighted:
+        unit = provision.unit(highlighted)
+        assert span == (unit.start, unit.end)
+    else:
+        assert span is None
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "9.9.9", "x" * 500, "<img src=x onerror=alert(1)>"])
+def test_unknown_references_say_what_to_type(corpus, typed):
+    with pytest.raises(ProvisionNotFoundError, match="2.6.9"):
+        resolve_reference(corpus, typed)
+
+
+def test_hierarchy_groups_every_provision_once_in_document_order(corpus):
+    groups = hierarchy(corpus, "etra-2006")
+    division = "Chapter 2—School education › Part 2.6—Victorian Institute of Teaching › Division 3—Registration of teachers"
+    assert "2.6.9" in [p.provision_id for p in groups[division]]
+    flat = [p for members in groups.values() for p in members]
+    assert sorted(p.uid for p in flat) == sorted(p.uid for p in corpus.document("etra-2006").provisions)
+    firsts = [members[0].order for members in groups.values()]
+    assert firsts == sorted(firsts)
+
+
+def test_browser_handlers_fill_the_dropdowns_and_the_panel(handlers):
+    group_update, _ = handlers.groups_for("vet-clusters")
+    [group] = group_update["choices"]
+    choices = handlers.provisions_in("vet-clusters", group[0] if isinstance(group, (list, tuple)) else group)["choices"]
+    assert [value for _, value in choices] == ["1", "2", "3", "4", "5"]
+    assert "VET clusters, function 4" in choices[3][0]
+    assert "Facilitate shared provision of VET" in handlers.open_picked("vet-clusters", "3")
+    panel, status = handlers.open_typed("Sch 2 cl 2", "etra-2006")
+    assert "Sch 2 cl 2" in status and "Sch 2 cl 2" in panel
+    _, status = handlers.open_typed("nonsense words that match nothing", "etra-2006")
+    assert status.startswith("⚠️ no provision matches")
+
+
+# --- asking, streaming, errors ------------------------------------------------------------------
+
+
+def test_the_answer_streams_in_then_shows_its_chips(handlers):
+    views = list(handlers.respond("Until what age must a child attend school?", "", []))
+    assert len(views) > 3
+    assert "Searching the Act" in views[0][0]
+    partial = [v[0] for v in views[1:-1]]
+    assert any("Children from 6" in html and "chip" not in html for html in partial)
+    html, turns, question_box, copy, _ = views[-1]
+    assert ("cite:0:0", "s 2.1.1") in chips(html)
+    assert question_box == "" and "[1] s 2.1.1" in copy
+    assert turns[0].answer is not None
+
+
+def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
+    _, turns, *_ = final(handlers, "Until what age must a child attend school?")
+    html, turns, *_ = final(handlers, "and for teachers?", turns)
+    assert [a.question for a in assistant.histories[-1]] == ["Until what age must a child attend school?"]
+    assert "Searched as:" in html and len(turns) == 2
+
+
+def test_feedback_choices_follow_the_latest_answer(handlers):
+    *_, choices = final(handlers, "Until what age?")
+    assert choices["value"] == 0 and choices["choices"] == [("#1: Until what age?", 0)]
+
+
+@pytest.mark.parametrize(
+    "question, shown",
+    [
+        ("please explode", GENERIC_ERROR),
+        ("index not built", "The assistant is not ready: no index in index/; run `assistant index build`"),
+        ("x" * 5000, "please keep it under 2,000 characters"),
+    ],
+)
+def test_failures_become_a_friendly_message_in_the_chat(handlers, question, shown):
+    html, turns, *_ = final(handlers, question)
+    assert shown in html
+    assert "Traceback" not in html and "truncated at byte" not in html
+    assert turns[-1].error and turns[-1].answer is None
+
+
+def test_an_empty_question_adds_nothing(handlers):
+    html, turns, *_ = final(handlers, "   ")
+    assert turns == [] and "Ask a question" in html
+
+
+# --- feedback -------------------------------------------------------------------------------------
+
+
+def test_feedback_from_the_ui_lands_in_sqlite_with_the_flagged_citation(handlers, tmp_settings):
+    _, turns, *_ = final(handlers, "Until what age must a child attend school?", document="etra-2006")
+    status, comment_box, wrong_box, _ = handlers.send_feedback("down", turns, 0, True, "s 2.6.9(1)(a)", "  wrong section  ", "etra-2006")
+    assert status.startswith("Thank you: feedback #1 saved")
+    assert (comment_box, wrong_box) == ("", False)
+    with sqlite3.connect(tmp_settings.data_dir / "feedback.sqlite3") as conn:
+        row = conn.execute("SELECT question, rating, comment, wrong_citation, citation_label, source, settings_json FROM feedback").fetchone()
+    assert row[:6] == ("Until what age must a child attend school?", "down", "wrong section", 1, "s 2.6.9(1)(a)", "ui")
+    assert '"document_filter": "etra-2006"' in row[6]
+
+
+def test_feedback_without_an_answer_or_content_is_explained_not_saved(handlers, tmp_settings):
+    status, *_ = handlers.send_feedback("up", [], None, False, None, "", "")
+    assert status.startswith("Ask a question first")
+    _, turns, *_ = final(handlers, "Until what age?")
+    status, *_ = handlers.send_feedback(None, turns, 0, False, None, "", "")
+    assert status == "⚠️ Not saved: feedback needs a rating ('up' or 'down'), a comment, or wrong_citation"
+    assert FeedbackStore.from_settings(tmp_settings).count() == 0
+
+
+# --- the Blocks app ----------------------------------------------------------------------------
+
+
+def test_the_app_exposes_only_the_ask_endpoint_to_api_clients(assistant, tmp_settings):
+    demo = build_ui(assistant, tmp_settings)
+    assert isinstance(demo, gr.Blocks)
+    public = {name for name, info in demo.get_api_info()["named_endpoints"].items()}
+    assert public == {"/ask"}
+    assert demo._queue.default_concurrency_limit == tmp_settings.ui_concurrency
