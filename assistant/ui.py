@@ -12,7 +12,7 @@ question, answer or law text passes through ``_esc`` first.
 Example::
 
     blocks = build_ui(Assistant.load(settings), settings)
-    app = gr.mount_gradio_app(fastapi_app, blocks, path="/", **mount_kwargs(settings))
+    app = gr.mount_gradio_app(fastapi_app, blocks, path="/")   # as assistant/server.py does
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ PANEL_CSS = _SHARED_CSS + """
 .k-subsubparagraph { padding-left: 4.8em; }
 .k-item { padding-left: 1.2em; }
 mark.quote { background: #fde047; color: #111827; padding: 0 1px; border-radius: 2px; }
-a.xref { color: #1d4ed8; text-decoration: underline; cursor: pointer; }
+a.xref { color: #1d4ed8; text-decoration: underline; cursor: pointer; padding: 0; margin: 0; }
 details.history { margin-top: 12px; font-size: 0.85em; }
 details.history summary { cursor: pointer; }
 details.history li { margin: 2px 0; }
@@ -220,11 +220,17 @@ def render_sources(corpus: Corpus, answer: Answer, *, heading: str, open_: bool)
         label = r.label or _label_for(corpus, r.document_id, r.provision_id)
         items.append(
             f"<li>{_chip(label, ref_for_provision(r.document_id, r.provision_id), signals)} {_esc(r.heading)} "
-            f'<span class="score" title="{_esc(signals)}">score {r.score:.3f}</span></li>'
+            f'<span class="score" title="{_esc(signals)}">score {r.score:.4f}</span></li>'
         )
     if answer.abstained:
         return f'<div class="closest"><div class="closest-title">{_esc(heading)}</div><ol>{"".join(items)}</ol></div>'
     return f'<details class="sources"{" open" if open_ else ""}><summary>{_esc(heading)} ({len(items)})</summary><ol>{"".join(items)}</ol></details>'
+
+
+def _clip(text: str, limit: int = 220) -> str:
+    """A long quote shortened for the citation list; the panel shows it in full."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
@@ -237,7 +243,7 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
         parts.append(f'<p class="muted">Why: {_esc(answer.abstain_reason)}</p>')
     if answer.citations:
         items = [
-            f"<li>[{i + 1}] {_chip(c.label, ref_for_citation(turn_index, i), c.heading)} {_esc(c.heading)}: <q>{_esc(c.quote)}</q></li>"
+            f"<li>[{i + 1}] {_chip(c.label, ref_for_citation(turn_index, i), c.heading)} {_esc(c.heading)}: <q>{_esc(_clip(c.quote))}</q></li>"
             for i, c in enumerate(answer.citations)
         ]
         parts.append(f'<ul class="cites">{"".join(items)}</ul>')
@@ -437,9 +443,9 @@ def friendly_error(exc: BaseException) -> str:
     return GENERIC_ERROR
 
 
-def history_of(turns: list[Turn]) -> list[Answer]:
-    """The earlier answered turns, oldest first, for rewriting follow-up questions."""
-    return [t.answer for t in turns if t.answer is not None]
+def history_of(turns: list[Turn]) -> list[tuple[str, str]]:
+    """The earlier answered turns as (question, answer text), oldest first, for rewriting follow-up questions."""
+    return [(t.question, t.answer.text) for t in turns if t.answer is not None]
 
 
 # --------------------------------------------------------------------------------------
@@ -569,8 +575,13 @@ class Handlers:
         return f"Thank you: feedback #{row_id} saved for curators to review.", "", False, gr.update(value=None)
 
     def ask_api(self, question: str, document: str = "", mode: str = "") -> dict[str, Any]:
-        """The ``/ask`` API endpoint: the same ``Answer`` JSON as ``Assistant.ask``."""
-        return self.assistant.ask(question, document=document or None, mode=mode or None).model_dump(mode="json")
+        """The ``/ask`` API endpoint: the same ``Answer`` JSON as ``Assistant.ask``; failures reach the client as a plain message."""
+        try:
+            return self.assistant.ask(question, document=document or None, mode=mode or None).model_dump(mode="json")
+        except Exception as exc:
+            if not isinstance(exc, AssistantError):
+                log.exception("API question %r failed", str(question)[:200])
+            raise gr.Error(friendly_error(exc), print_exception=False) from None
 
 
 def _answer_at(turns: list[Turn], turn_index: int | None) -> Answer | None:
@@ -599,7 +610,7 @@ def _document_choices(corpus: Corpus) -> list[tuple[str, str]]:
 
 
 def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore | None = None) -> gr.Blocks:
-    """The staff UI as a ``gr.Blocks``; mount it with ``mount_kwargs(settings)`` or run it with ``launch``."""
+    """The staff UI as a ``gr.Blocks`` with its queue set to ``settings.ui_concurrency``; assistant/server.py mounts it at '/'."""
     h = Handlers(assistant, settings, store)
     corpus = h.corpus
     documents = _document_choices(corpus)
@@ -691,26 +702,4 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
         gr.api(ask_endpoint, api_name="ask")
 
     demo.queue(default_concurrency_limit=max(1, settings.ui_concurrency))
-    return demo
-
-
-def auth_pair(settings: Settings) -> tuple[str, str] | None:
-    """The login staff must give, when ``ASSISTANT_UI_USERNAME`` and ``ASSISTANT_UI_PASSWORD`` are both set."""
-    password = settings.ui_password.get_secret_value()
-    return (settings.ui_username, password) if settings.ui_username and password else None
-
-
-def mount_kwargs(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``gr.mount_gradio_app`` (and ``Blocks.launch``) that the settings decide."""
-    kwargs: dict[str, Any] = {"footer_links": ["api"]}
-    if auth := auth_pair(settings):
-        kwargs["auth"] = auth
-        kwargs["auth_message"] = "Sign in with the staff account for the education law assistant."
-    return kwargs
-
-
-def launch(assistant: AssistantLike, settings: Settings, **kwargs: Any) -> gr.Blocks:
-    """Run the UI on its own (no HTTP API); host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT."""
-    demo = build_ui(assistant, settings)
-    demo.launch(**{**mount_kwargs(settings), "show_error": False, **kwargs})
     return demo

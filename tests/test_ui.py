@@ -62,7 +62,7 @@ class QuotingAssistant:
             cite(self.corpus, "etra-2006", "2.1.1", "not less than 6 nor more than 17 years of age"),
             cite(self.corpus, "etra-2006", "2.6.9", "the applicant is qualified for registration under section 2.6.8"),
         ]
-        rewritten = f"{question} (following: {history[-1].question})" if history else None
+        rewritten = f"{question} (following: {history[-1][0]})" if history else None
         return Answer(
             question=question,
             text=f"Children from 6 to 17 must attend school [1]. Teachers must be qualified [2]. You asked: {question}",
@@ -119,7 +119,7 @@ def test_sources_list_the_retrieved_provisions_with_scores_and_open_them(corpus,
     html = render_answer(corpus, assistant.ask("Until what age?"), 0)
     assert "Sources searched (2)" in html
     assert (ref_for_provision("etra-2006", "2.6.9"), "s 2.6.9") in chips(html)
-    assert "score 0.810" in html and "score 0.520" in html
+    assert "score 0.8100" in html and "score 0.5200" in html
 
 
 def test_an_abstention_looks_different_and_lists_the_closest_provisions(corpus, assistant):
@@ -141,7 +141,7 @@ def test_untrusted_text_is_escaped_everywhere(corpus, assistant):
 
 def test_rewritten_follow_up_is_shown(corpus, assistant):
     first = assistant.ask("Until what age must a child attend school?")
-    follow = assistant.ask("and for teachers?", history=[first])
+    follow = assistant.ask("and for teachers?", history=[(first.question, first.text)])
     html = render_conversation(corpus, [Turn(first.question, first), Turn(follow.question, follow)])
     assert "Searched as: “and for teachers? (following: Until what age must a child attend school?)”" in html
 
@@ -264,7 +264,7 @@ def test_the_answer_streams_in_then_shows_its_chips(handlers):
 def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
     _, turns, *_ = final(handlers, "Until what age must a child attend school?")
     html, turns, *_ = final(handlers, "and for teachers?", turns)
-    assert [a.question for a in assistant.histories[-1]] == ["Until what age must a child attend school?"]
+    assert [q for q, _ in assistant.histories[-1]] == ["Until what age must a child attend school?"]
     assert "Searched as:" in html and len(turns) == 2
 
 
@@ -325,3 +325,18 @@ def test_the_app_exposes_only_the_ask_endpoint_to_api_clients(assistant, tmp_set
     public = {name for name, info in demo.get_api_info()["named_endpoints"].items()}
     assert public == {"/ask"}
     assert demo._queue.default_concurrency_limit == tmp_settings.ui_concurrency
+
+
+@pytest.mark.parametrize(
+    "question, shown",
+    [("please explode", GENERIC_ERROR), ("index not built", "The assistant is not ready: no index in index/; run `assistant index build`")],
+)
+def test_the_api_endpoint_reports_failures_as_plain_messages(handlers, question, shown):
+    with pytest.raises(gr.Error) as caught:
+        handlers.ask_api(question)
+    assert caught.value.message == shown
+
+
+def test_the_api_endpoint_returns_the_answer_json(handlers, assistant):
+    result = handlers.ask_api("Until what age?", "etra-2006")
+    assert Answer.model_validate(result) == assistant.ask("Until what age?")

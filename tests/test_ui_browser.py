@@ -1,0 +1,172 @@
+"""End to end in a real browser: Playwright drives Debian's headless Chromium against the app on localhost.
+
+A member of staff asks a question, sees the answer with a citation chip, clicks
+it, reads the provision with the quoted words highlighted, says the citation is
+wrong, and the test finds that feedback row in SQLite. Screenshots go to
+test-artifacts/ (and to docs/screenshots/ for the README when UPDATE_SCREENSHOTS=1).
+
+Chromium comes from apt (``chromium``), never from ``playwright install``; the
+test installs it when it can and skips, saying why, only when it cannot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+from live_app import load_assistant, serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+README_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+QUESTION = "Can the Institute refuse to register a teacher who has been charged with a category A offence?"
+ANSWER_TIMEOUT_MS = 120_000
+
+
+def _chromium_on_path() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return found or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def _install_chromium() -> str:
+    """Try apt-get; returns what went wrong ('' on success)."""
+    if not shutil.which("apt-get"):
+        return "apt-get is not available"
+    if os.geteuid() == 0:
+        prefix: list[str] = []
+    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        prefix = ["sudo", "-n"]
+    else:
+        return "installing needs root (not root, and no password-less sudo)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
+        try:
+            done = subprocess.run(prefix + command, capture_output=True, text=True, timeout=900, env=env)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(command)}` timed out"
+        if done.returncode != 0:
+            return f"`{' '.join(command)}` failed: {done.stderr.strip()[-300:]}"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = _chromium_on_path()
+    if path is None:
+        problem = _install_chromium()
+        path = _chromium_on_path()
+        if path is None:
+            pytest.skip(f"Chromium is not installed and could not be installed with apt-get ({problem or 'no chromium binary after install'})")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_settings(tmp_path_factory) -> Settings:
+    # The project's index, but a private data folder so the feedback row is this test's own.
+    return Settings(data_dir=tmp_path_factory.mktemp("browser-data"))
+
+
+@pytest.fixture(scope="module")
+def assistant(app_settings):
+    return load_assistant(app_settings)
+
+
+@pytest.fixture(scope="module")
+def app_url(app_settings, assistant):
+    with serve(app_settings, assistant) as url:
+        yield url
+
+
+@pytest.fixture()
+def page(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda dialog: pytest.fail(f"the page opened a dialog: {dialog.message}"))
+        yield page
+        browser.close()
+
+
+def _save(page, name: str, readme_name: str | None = None) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    if readme_name and os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOTS / readme_name)
+    return path
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_settings):
+    expected = assistant.ask(QUESTION)
+    assert expected.citations, "the pipeline should answer this gold-set question with citations"
+
+    page.goto(app_url)
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#ask-button").click()
+
+    chip = page.locator('#conversation .a:not(.streaming) button.chip[data-ref="cite:0:0"]').first
+    chip.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert chip.inner_text() == expected.citations[0].label
+    assert expected.citations[0].document_title in page.locator("#conversation .stamp").first.inner_text()
+    page.locator("#conversation details.sources summary").first.click()
+    assert page.locator("#conversation .sources li").count() == len(expected.retrieved)
+    answer_png = _save(page, "ui-answer.png", "answer.png")
+
+    chip.click()
+    page.locator("#provision-panel mark.quote").first.wait_for(timeout=30_000)
+    panel = page.locator("#provision-panel")
+    assert expected.citations[0].heading in panel.locator("h3").inner_text()
+    marked = " ".join(m.inner_text() for m in panel.locator("mark.quote").all())
+    assert _squash(marked) == _squash(expected.citations[0].quote)
+    assert expected.citations[0].path[0] in panel.locator(".crumbs").inner_text()
+    assert panel.locator("details.history").count() == (1 if assistant.provision(expected.citations[0].document_id, expected.citations[0].provision_id).notes else 0)
+    provision_png = _save(page, "ui-provision.png", "provision.png")
+
+    page.locator("#feedback-wrong input[type=checkbox]").check()
+    page.locator("#feedback-comment textarea").fill("The quote is right but I expected the exemption section too.")
+    page.locator("#feedback-down").click()
+    status = page.locator("#feedback-status")
+    status.get_by_text("saved").wait_for(timeout=30_000)
+    row_id = int(re.search(r"feedback #(\d+)", status.inner_text())[1])
+    _save(page, "ui-feedback.png")
+
+    with sqlite3.connect(app_settings.data_dir / "feedback.sqlite3") as conn:
+        row = conn.execute(
+            "SELECT question, rating, wrong_citation, comment, answer_text, citations_json, source FROM feedback WHERE id = ?", (row_id,)
+        ).fetchone()
+    assert row is not None
+    question, rating, wrong, comment, answer_text, citations_json, source = row
+    assert (question, rating, wrong, source) == (QUESTION, "down", 1, "ui")
+    assert comment == "The quote is right but I expected the exemption section too."
+    assert [c["label"] for c in json.loads(citations_json)] == [c.label for c in expected.citations]
+    assert answer_text == expected.text
+    assert answer_png.stat().st_size > 10_000 and provision_png.stat().st_size > 10_000
+
+
+def test_the_provision_browser_opens_a_typed_reference(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Browse provisions").click()
+    page.locator("#provision-ref input, #provision-ref textarea").first.fill("Sch 2 cl 2")
+    page.locator("#provision-open").click()
+    heading = page.locator("#provision-panel h3")
+    heading.get_by_text("Sch 2 cl 2").wait_for(timeout=30_000)
+    assert "Schedule 2" in page.locator("#provision-panel .crumbs").inner_text()
+    _save(page, "ui-browse.png")

@@ -1,0 +1,69 @@
+"""Other programs calling the Gradio app the usual way (``gradio_client``) get the same Answer JSON as the Python API."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client
+
+from assistant.records import Answer
+from assistant.settings import Settings
+
+from live_app import load_assistant, serve
+
+pytestmark = pytest.mark.slow
+
+# Timings differ from call to call; everything else must match.
+VOLATILE = {"timings_ms"}
+
+
+@pytest.fixture(scope="module")
+def app_settings(tmp_path_factory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("client-data"))
+
+
+@pytest.fixture(scope="module")
+def assistant(app_settings):
+    return load_assistant(app_settings)
+
+
+@pytest.fixture(scope="module")
+def client(app_settings, assistant):
+    with serve(app_settings, assistant) as url:
+        yield Client(url, verbose=False)
+
+
+def _stable(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize(
+    "question, document",
+    [
+        ("Until what age does a child have to attend school in Victoria?", ""),
+        ("What does a VET cluster do to support collaboration between schools?", "vet-clusters"),
+        ("What are the Victorian school holiday dates for 2027?", ""),
+    ],
+)
+def test_the_ask_endpoint_returns_the_python_apis_answer(client, assistant, question, document):
+    over_http = client.predict(question=question, document=document, mode="", api_name="/ask")
+    in_process = assistant.ask(question, document=document or None).model_dump(mode="json")
+
+    assert _stable(over_http) == _stable(in_process)
+    answer = Answer.model_validate(over_http)
+    assert answer.question == question
+    if answer.abstained:
+        assert answer.citations == [] and answer.retrieved
+    else:
+        assert answer.citations and all(c.quote for c in answer.citations)
+    if document:
+        assert {c.document_id for c in answer.citations} <= {document}
+
+
+def test_only_the_ask_endpoint_is_offered_to_clients(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/ask"}
+
+
+def test_a_bad_question_is_an_error_the_client_can_read(client):
+    with pytest.raises(Exception, match="the question is empty; type a question") as caught:
+        client.predict(question="   ", document="", mode="", api_name="/ask")
+    assert "Traceback" not in str(caught.value)
