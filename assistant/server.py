@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -31,7 +32,7 @@ def create_server(settings: Settings, assistant: AnswerService | None = None) ->
     """
     import gradio as gr
 
-    from assistant.ui import build_ui, mount_kwargs
+    from assistant.ui import build_ui
 
     if assistant is None:
         from assistant.pipeline import Assistant
@@ -39,7 +40,19 @@ def create_server(settings: Settings, assistant: AnswerService | None = None) ->
         assistant = Assistant.load(settings, build_if_missing=False)
     app = create_api(settings, assistant)
     blocks = build_ui(assistant, settings)
-    return gr.mount_gradio_app(app, blocks, path="/", ssr_mode=False, **mount_kwargs(settings))
+    return gr.mount_gradio_app(app, blocks, path="/", ssr_mode=False, footer_links=["api"], **ui_login(settings))
+
+
+def ui_login(settings: Settings) -> dict[str, Any]:
+    """Gradio's login for the UI when ASSISTANT_UI_USERNAME and ASSISTANT_UI_PASSWORD are both set.
+
+    The JSON API keeps its own bearer tokens; the two are independent so a help-desk
+    integration never needs the staff password.
+    """
+    password = settings.ui_password.get_secret_value()
+    if not (settings.ui_username and password):
+        return {}
+    return {"auth": (settings.ui_username, password), "auth_message": "Sign in with the staff account for the education law assistant."}
 
 
 @contextlib.contextmanager
