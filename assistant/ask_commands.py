@@ -1,0 +1,121 @@
+"""CLI commands for answering: ``assistant ask "..."`` and ``assistant bench`` (answer latency)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.records import Answer
+from assistant.settings import PROJECT_ROOT, Settings
+
+# Questions timed by `assistant bench`: the development set and the answer test cases (no held-out gold).
+BENCH_FILES = (PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl", PROJECT_ROOT / "tests" / "data" / "answer_cases.jsonl")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    ask = sub.add_parser("ask", help='answer a question with pinpoint citations, e.g. `assistant ask "Until what age must a child attend school?"`')
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the Answer record as JSON")
+    ask.add_argument("--mode", choices=["extractive", "generative"], help="answerer (default: ASSISTANT_ANSWER_MODE, extractive)")
+    ask.add_argument("--k", type=int, help="provisions to retrieve (default: ASSISTANT_TOP_K)")
+    ask.add_argument("--document", help="answer from one document only: etra-2006 or vet-clusters")
+    ask.set_defaults(handler=_ask)
+    bench = sub.add_parser("bench", help="time extractive answers (retrieval included) over the development questions")
+    bench.add_argument("--questions", type=Path, action="append", help="JSONL file(s) with a 'question' field (default: tests/data question sets)")
+    bench.add_argument("--limit", type=int, default=0, help="time at most this many questions (0: all)")
+    bench.add_argument("--warmup", type=int, default=3, help="untimed questions first, so model loading is not counted")
+    bench.set_defaults(handler=_bench)
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer as staff read it: text, then each citation with its document version."""
+    lines = [answer.text, ""]
+    if answer.rewritten_question:
+        lines.insert(0, f"(understood as: {answer.rewritten_question})\n")
+    for number, citation in enumerate(answer.citations, start=1):
+        lines.append(f"[{number}] {citation.label} — {citation.heading}")
+        lines.append(f"    {citation.document_title}, {citation.version}" + (f", {citation.as_at}" if citation.as_at else ""))
+    if answer.abstained:
+        lines.append(f"(no answer: {answer.abstain_reason})")
+    if answer.fallback:
+        lines.append(f"(generative answer replaced by the extractive one: {answer.fallback})")
+    if answer.removed_sentences:
+        lines.append(f"({answer.removed_sentences} generated sentence(s) removed for lacking a valid citation)")
+    total = answer.timings_ms.get("total")
+    lines.append(f"({answer.mode}{', ' + answer.model_id if answer.model_id else ''}" + (f"; {total:.0f} ms" if total is not None else "") + ")")
+    return "\n".join(lines).rstrip()
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.pipeline import Assistant
+
+    assistant = Assistant.load(settings)
+    answer = assistant.ask(args.question, k=args.k, document=args.document, mode=args.mode)
+    print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+def load_questions(files: list[Path]) -> list[str]:
+    questions: list[str] = []
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError as exc:
+            raise AssistantError(f"{path}: question file not found") from exc
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                questions.append(str(json.loads(line)["question"]))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise AssistantError(f"{path}:{number}: not a JSON object with a 'question' field ({exc})") from exc
+    return questions
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default method), q in [0, 100]."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.pipeline import Assistant
+
+    files = args.questions or [path for path in BENCH_FILES if path.is_file()]
+    questions = load_questions(files)
+    if args.limit:
+        questions = questions[: args.limit]
+    if not questions:
+        raise AssistantError("no questions to time; pass --questions FILE.jsonl")
+    started = time.perf_counter()
+    assistant = Assistant.load(settings)
+    print(f"loaded in {time.perf_counter() - started:.1f} s; timing {len(questions)} questions (extractive, retrieval included)", file=sys.stderr)
+    for question in questions[: args.warmup]:
+        assistant.ask(question, mode="extractive")
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {}
+    abstained = 0
+    for question in questions:
+        t = time.perf_counter()
+        answer = assistant.ask(question, mode="extractive")
+        totals.append((time.perf_counter() - t) * 1000)
+        abstained += answer.abstained
+        for stage, ms in answer.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    print(f"extractive ask latency over {len(totals)} questions: p50 {percentile(totals, 50):.0f} ms, p95 {percentile(totals, 95):.0f} ms, "
+          f"mean {statistics.fmean(totals):.0f} ms, max {max(totals):.0f} ms (targets: p50 <= 250 ms, p95 <= 500 ms)")
+    for stage in ("retrieve", "answer"):
+        if stage in stages:
+            print(f"  {stage}: p50 {percentile(stages[stage], 50):.0f} ms, p95 {percentile(stages[stage], 95):.0f} ms")
+    print(f"  abstained on {abstained} of {len(totals)}")
+    return 0

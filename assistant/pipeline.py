@@ -1,0 +1,230 @@
+"""The application object: ``Assistant`` loads the corpus, models and index once and answers questions.
+
+The CLI, the UI, the HTTP API and the evaluation harness all call this one
+object, so they show the same ``Answer``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from assistant.answer import ExtractiveAnswerer, GenerativeAnswerer
+from assistant.corpus import Corpus, DocumentInfo, load_corpus
+from assistant.embed import Embedder
+from assistant.errors import InvalidQuestionError
+from assistant.index import ensure_index, load_index
+from assistant.records import Answer, Hit, Provision
+from assistant.retrieve import MODES as RETRIEVAL_MODES
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+
+ANSWER_MODES = ("extractive", "generative")
+
+# A follow-up that leans on the previous question: "and for early childhood teachers?", "what about TAFEs?".
+_FOLLOW_UP_START_RE = re.compile(r"^(?:and|or|but|also|what about|how about|what if|same for|and what about|and for|then)\b", re.IGNORECASE)
+_ANAPHOR_RE = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her|there)\b", re.IGNORECASE)
+# Control and format characters (NUL, escape sequences, zero-width, bidi overrides) carry no meaning in a question.
+_INVISIBLE_CATEGORIES = ("Cc", "Cf")
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question with control characters removed, or ``InvalidQuestionError`` saying what is wrong."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+    if len(question) > max_chars:
+        raise InvalidQuestionError(f"the question is {len(question):,} characters long; the limit is {max_chars:,}. Ask about one matter at a time.")
+    visible = "".join(" " if unicodedata.category(ch) in _INVISIBLE_CATEGORIES else ch for ch in question)
+    cleaned = " ".join(visible.split())
+    if not cleaned:
+        raise InvalidQuestionError("the question is empty; type a question about the Act or the VET clusters policy page")
+    return cleaned
+
+
+def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None) -> str | None:
+    """A standalone question for a follow-up such as "and for early childhood teachers?", or None if it stands alone.
+
+    A question is treated as a follow-up when there is history and it opens with
+    a connective ("and", "what about"), is four words or fewer, or is short (up to
+    eight words) and leans on a pronoun ("does it apply to them?"). The rewrite
+    joins it to the previous question, which is what retrieval needs: the
+    previous topic words plus the new ones.
+    """
+    if not history:
+        return None
+    previous = next((str(q).strip() for q, _ in reversed(list(history)) if str(q).strip()), "")
+    if not previous:
+        return None
+    words = question.split()
+    follows = bool(_FOLLOW_UP_START_RE.match(question)) or len(words) <= 4 or (len(words) <= 8 and bool(_ANAPHOR_RE.search(question)))
+    if not follows:
+        return None
+    rest = _FOLLOW_UP_START_RE.sub("", question).strip(" ,?") or question.strip(" ?")
+    return f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"
+
+
+class _QueryVectors:
+    """The embedder with a small cache of single-text encodings.
+
+    Retrieval and the answerer both encode the question; the cache makes the
+    second call free. Everything else is passed through to the embedder.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 512):
+        self._embedder = embedder
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        if len(texts) != 1:
+            return self._embedder.encode(texts, show_progress=show_progress)
+        key = texts[0]
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        vector = self._embedder.encode(texts)
+        vector.setflags(write=False)
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+
+class Assistant:
+    """Answers questions on the Act and the VET clusters page with checked pinpoint citations.
+
+    Load once (corpus, embedding model, index; a generative model only when
+    first asked for), then call from as many threads as you like.
+
+    Usage::
+
+        from assistant import Assistant
+
+        assistant = Assistant.load()
+        answer = assistant.ask("Until what age must a child attend school?")
+        print(answer.text)                        # quotes with [1]-style markers
+        print([c.label for c in answer.citations])  # ['s 2.1.1', ...]
+        follow = assistant.ask("and who must enrol them?", history=[(answer.question, answer.text)])
+        for item in assistant.ask_stream("Who appoints school attendance officers?"):
+            print(item if isinstance(item, str) else item.citations)
+    """
+
+    def __init__(self, settings: Settings, corpus: Corpus, embedder: Embedder, retriever: Retriever):
+        self._settings = settings
+        self._corpus = corpus
+        self._embedder = embedder
+        self.retriever = retriever
+        self.extractive = ExtractiveAnswerer(corpus, embedder, settings)
+        self.generative = GenerativeAnswerer(corpus, settings, self.extractive)
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, build_if_missing: bool = True) -> Assistant:
+        """Load the corpus, the embedding model and the index (building it on first start when allowed)."""
+        settings = settings or Settings()
+        corpus = load_corpus(settings)
+        embedder = Embedder(settings).load()
+        index = ensure_index(corpus, settings, embedder) if build_if_missing else load_index(settings, corpus, embedder)
+        vectors = _QueryVectors(embedder)
+        return cls(settings, corpus, vectors, Retriever(corpus, index, vectors, settings))
+
+    # --- properties ------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def corpus(self) -> Corpus:
+        return self._corpus
+
+    @property
+    def documents(self) -> list[DocumentInfo]:
+        return [d.info for d in self._corpus.documents]
+
+    # --- lookups ---------------------------------------------------------------------------
+    def provision(self, document_id: str, provision_id: str) -> Provision:
+        return self._corpus.get(document_id, provision_id)
+
+    def search(self, query: str, k: int | None = None, document: str | None = None, mode: str | None = None) -> list[Hit]:
+        """Ranked provisions for a query; ``mode`` is a retrieval mode (bm25, dense, hybrid, full)."""
+        query = clean_question(query, self._settings.max_question_chars)
+        return self.retriever.retrieve(query, k=k, document=document, mode=mode)
+
+    # --- answering -------------------------------------------------------------------------
+    def _modes(self, mode: str | None, retrieval_mode: str | None) -> tuple[str, str | None]:
+        """``mode`` may name an answer mode or a retrieval mode, so one parameter serves the API, UI and evaluation."""
+        answer_mode = self._settings.answer_mode
+        if mode in ANSWER_MODES:
+            answer_mode = mode
+        elif mode in RETRIEVAL_MODES:
+            retrieval_mode = retrieval_mode or mode
+        elif mode is not None:
+            raise InvalidQuestionError(f"unknown mode '{mode}'; choose one of {list(ANSWER_MODES)} (answer) or {list(RETRIEVAL_MODES)} (retrieval)")
+        return answer_mode, retrieval_mode
+
+    def _prepare(self, question, k, document, mode, history, retrieval_mode):
+        started = time.perf_counter()
+        cleaned = clean_question(question, self._settings.max_question_chars)
+        answer_mode, retrieval_mode = self._modes(mode, retrieval_mode)
+        rewritten = rewrite_follow_up(cleaned, history)
+        standalone = rewritten or cleaned
+        checked = time.perf_counter()
+        hits = self.retriever.retrieve(standalone, k=k, document=document, mode=retrieval_mode)
+        retrieved = time.perf_counter()
+        answerer = self.generative if answer_mode == "generative" else self.extractive
+        timings = {"validate": (checked - started) * 1000, "retrieve": (retrieved - checked) * 1000}
+        return cleaned, rewritten, standalone, hits, answerer, timings, retrieved, started
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        document: str | None = None,
+        mode: str | None = None,
+        history: Sequence[tuple[str, str]] | None = None,
+        retrieval_mode: str | None = None,
+    ) -> Answer:
+        """Answer one question; ``history`` is the earlier turns as (question, answer text) pairs."""
+        final = None
+        for item in self.ask_stream(question, k=k, document=document, mode=mode, history=history, retrieval_mode=retrieval_mode):
+            final = item
+        assert isinstance(final, Answer)
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        k: int | None = None,
+        document: str | None = None,
+        mode: str | None = None,
+        history: Sequence[tuple[str, str]] | None = None,
+        retrieval_mode: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text chunks as the answer is written, then the checked ``Answer`` (which may differ: see ``Answer.fallback``)."""
+        cleaned, rewritten, standalone, hits, answerer, timings, answer_started, started = self._prepare(
+            question, k, document, mode, history, retrieval_mode
+        )
+        final = None
+        for item in answerer.answer_stream(standalone, hits):
+            if isinstance(item, Answer):
+                final = item
+            else:
+                yield item
+        assert final is not None
+        done = time.perf_counter()
+        timings["answer"] = (done - answer_started) * 1000
+        timings["total"] = (done - started) * 1000
+        yield final.model_copy(
+            update={"question": cleaned, "rewritten_question": rewritten, "timings_ms": {name: round(ms, 2) for name, ms in timings.items()}}
+        )
