@@ -38,3 +38,7 @@ class ProvisionNotFoundError(AssistantError, KeyError):
 
 class GoldSetError(AssistantError):
     """A gold (evaluation) file cannot be read, or an item in it is malformed."""
+
+
+class EvaluationError(AssistantError):
+    """An evaluation cannot run as asked: unknown configuration, malformed thresholds file."""
