@@ -1,15 +1,133 @@
-"""Second stage: reorder the first stage's shortlist of provisions.
+"""Second stage: reorder the first stage's shortlist of provisions with evidence the fused score misses.
 
-Not yet in place: mode 'full' currently returns the hybrid order unchanged, so
-'full' and 'hybrid' agree until a measured second stage lands here.
+The first stage ranks by how much a provision's best passage resembles the
+question. Two things staff do that it cannot see, and that need no training:
+
+* **Asking what a word means** ("What's a 'category A offence'?", "Who counts as
+  an overseas student?"). The answer is the definition of that term, wherever
+  it is defined (s 1.1.3, a Part's definitions section, a "Meaning of ..."
+  section), but every provision that *uses* the term resembles the question too.
+  When the question asks for a meaning and names a defined term, the provisions
+  defining it are brought into the shortlist and put first.
+* **Naming the Part or Division** ("the principles in Part 1.2"). Provisions
+  in the Part the question names are preferred over look-alikes elsewhere.
+
+Each signal is reported in ``Hit.scores`` and its effect was measured on the
+development questions (see the README's retrieval section); ideas that did not
+help there (sentence-level max-similarity, heading similarity, whole-provision
+centroid similarity) are not kept.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.retrieve import min_max
+
+if TYPE_CHECKING:
+    from assistant.retrieve import Retriever, _Candidate
+
+# A question that asks what a word means: the term right after "what is a", "who counts as",
+# "meaning of", "definition of", or before "mean", with little else after it.
+_ASKS_BEFORE_RE = re.compile(
+    r"(?:\bwhat(?:'s|’s|\s+is|\s+are)|\bwho\s+(?:counts|is\s+counted|qualifies)\s+as|\bwhat\s+counts\s+as|\bmeaning\s+of|\bdefinition\s+of|\bdefine|\bdefines)"
+    r"\s+(?:an?\s+|the\s+)?['‘\"“]?\s*$",
+    re.IGNORECASE,
+)
+_ASKS_AFTER_RE = re.compile(r"^['’\"”]?\s*(?:(?:under|in|for|according\s+to)\b[^?]{0,30})?[?.!]?\s*$", re.IGNORECASE)
+_MEAN_AFTER_RE = re.compile(r"^['’\"”]?\s+(?:actually\s+|legally\s+)?mean\b", re.IGNORECASE)
+MEANING_HEADING_RE = re.compile(r"^(?:Meaning|Definitions?) of (?:an? |the )?(?P<term>.+?)(?: in this \w+)?$", re.IGNORECASE)
+PART_RE = re.compile(r"\bPart\s+(?P<part>\d+[A-Z]*\.\d+[A-Z]*)\b", re.IGNORECASE)
+DIVISION_RE = re.compile(r"\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<part>\d+[A-Z]*\.\d+[A-Z]*)\b", re.IGNORECASE)
+_PATH_PART_RE = re.compile(r"^Part (?P<part>\S+?)—")
+_PATH_DIVISION_RE = re.compile(r"^Division (?P<division>\S+?)—")
+
+# Added to the min-max normalised fused score (range [0, 1]); chosen on the development questions.
+DEFINITION_BONUS = 1.0
+PART_BONUS = 0.3
+
 
 class Reranker:
-    def __init__(self, retriever):
-        self.retriever = retriever
+    """Reorders the top ``settings.rerank_depth`` provisions; built once per retriever."""
 
-    def rerank(self, query, query_vector, candidates):
-        return candidates
+    def __init__(self, retriever: Retriever):
+        self.retriever = retriever
+        self.depth = retriever.settings.rerank_depth
+        self.defines: dict[str, set[str]] = defaultdict(set)
+        self.part_of: dict[str, tuple[str, str]] = {}
+        # The passage holding each definition, so a meaning question's hit shows that definition.
+        self.definition_row = {(p.document_id + "/" + p.provision_id, _norm(p.term)): row for row, p in enumerate(retriever.passages) if p.term}
+        for provision in retriever.corpus.provisions:
+            if provision.uid not in retriever.rows_of:
+                continue
+            for unit in provision.units:
+                if unit.kind == "definition" and unit.term:
+                    self.defines[_norm(unit.term)].add(provision.uid)
+            if m := MEANING_HEADING_RE.match(provision.heading):
+                self.defines[_norm(m.group("term"))].add(provision.uid)
+            part = next((m.group("part") for p in provision.path if (m := _PATH_PART_RE.match(p))), "")
+            division = next((m.group("division") for p in provision.path if (m := _PATH_DIVISION_RE.match(p))), "")
+            self.part_of[provision.uid] = (part.upper(), division.upper())
+        # Longest terms first, so "category A offence" wins over "offence".
+        self.term_patterns = [
+            (term, re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE))
+            for term in sorted(self.defines, key=len, reverse=True)
+        ]
+
+    def asked_terms(self, query: str) -> list[str]:
+        """Defined terms whose meaning the question asks for (none when it does not ask for a meaning)."""
+        found: list[str] = []
+        taken: list[tuple[int, int]] = []
+        for term, pattern in self.term_patterns:
+            for m in pattern.finditer(query):
+                if not all(m.end() <= a or m.start() >= b for a, b in taken):
+                    continue
+                taken.append(m.span())
+                before, after = query[: m.start()], query[m.end() :]
+                if (_ASKS_BEFORE_RE.search(before) and _ASKS_AFTER_RE.match(after)) or _MEAN_AFTER_RE.match(after):
+                    found.append(term)
+        return found
+
+    def named_parts(self, query: str) -> set[tuple[str, str]]:
+        named = {(m.group("part").upper(), m.group("division").upper()) for m in DIVISION_RE.finditer(query)}
+        named |= {(m.group("part").upper(), "") for m in PART_RE.finditer(query)}
+        return named
+
+    def rerank(self, query: str, query_vector: np.ndarray | None, candidates: list[_Candidate]) -> list[_Candidate]:
+        from assistant.retrieve import _Candidate
+
+        shortlist, rest = list(candidates[: self.depth]), list(candidates[self.depth :])
+        terms = self.asked_terms(query)
+        defining = {uid for term in terms for uid in self.defines[term]}
+        present = {c.uid for c in shortlist}
+        for uid in sorted(defining - present):
+            # A definition the first stage missed joins the shortlist (and leaves the tail).
+            found = next((c for c in rest if c.uid == uid), None)
+            if found is not None:
+                rest.remove(found)
+            shortlist.append(found or _Candidate(uid, {}, self.retriever._best_row_for(uid, query_vector)))
+        base = min_max({c.uid: c.scores.get("fused", c.scores.get("dense", c.scores.get("bm25", 0.0))) for c in shortlist})
+        parts = self.named_parts(query)
+        scored = []
+        for c in shortlist:
+            score = base[c.uid]
+            if c.uid in defining:
+                c.scores["definition"] = 1.0
+                score += DEFINITION_BONUS
+                c.best_row = next((self.definition_row[(c.uid, t)] for t in terms if (c.uid, t) in self.definition_row), c.best_row)
+            part, division = self.part_of.get(c.uid, ("", ""))
+            if parts and ((part, division) in parts or (part, "") in parts):
+                c.scores["part"] = 1.0
+                score += PART_BONUS
+            c.scores["rerank"] = score
+            scored.append(c)
+        scored.sort(key=lambda c: (-c.scores["rerank"], c.uid))
+        return scored + rest
+
+
+def _norm(term: str) -> str:
+    return " ".join(term.lower().split())

@@ -132,3 +132,37 @@ def test_bad_input_gets_a_clear_message(retriever, question, kwargs, message):
 def test_gibberish_and_hostile_input_do_not_crash(retriever):
     for question in ["?!?", "'; DROP TABLE passages; --", "ｓ　２．６．９", "\x00\x01 unicode ☃ 𝔘"]:
         assert isinstance(retriever.retrieve(question, k=3), list)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("Who counts as an 'overseas student' under the Act?", ["overseas student"]),
+        ("What's a 'category A offence'?", ["category a offence"]),
+        ('what does "compulsory school age" mean', ["compulsory school age"]),
+        ("What is the definition of child abuse in the Act?", ["child abuse"]),
+        ("What is a school council?", ["school council"]),
+        # Using a defined word is not asking what it means.
+        ("What's the maximum length of a principal's employment contract?", []),
+        ("Who is AMES Australia set up to serve?", []),
+        ("Can a school council take the Department to court?", []),
+    ],
+)
+def test_second_stage_recognises_questions_about_a_meaning(retriever, question, terms):
+    assert retriever.reranker.asked_terms(question) == terms
+
+
+@pytest.mark.slow
+def test_second_stage_puts_the_definition_first_for_a_meaning_question(retriever):
+    hits = retriever.retrieve("What is the meaning of 'compulsory school age'?", k=5, mode="full")
+    assert (hits[0].provision_id, hits[0].scores.get("definition")) == ("1.1.3", 1.0)
+    passage = next(p for p in retriever.passages if p.passage_id == hits[0].best_passage_id)
+    assert passage.term == "compulsory school age"
+
+
+@pytest.mark.slow
+def test_second_stage_prefers_the_part_the_question_names(retriever):
+    hits = retriever.retrieve("What principles in Part 1.2 guide education and training?", k=5, mode="full")
+    assert hits[0].path and "Part 1.2" in " ".join(hits[0].path)
+    assert hits[0].scores.get("part") == 1.0
