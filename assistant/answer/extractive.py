@@ -114,6 +114,8 @@ _DELEGATE_NAME = {"regulation": "the regulations", "ministerial order": "a Minis
 # A paragraph keeps its lead-in, and a penalty its duty, only within this many characters.
 MAX_SPAN_CHARS = 700
 LONG_LINE_CHARS = 450
+# A question asking for a number opens with the best segment holding one, if it scores within this of the best.
+NUMBER_MARGIN = 0.2
 # Abstention: see ``Evidence.should_abstain`` for the rule and how its weights and threshold were chosen.
 SUPPORT_SEGMENTS = 5
 SUPPORT_SEMANTIC_WEIGHT = 0.85
@@ -412,7 +414,7 @@ class ExtractiveAnswerer:
         return Evidence(question, hits, ranked, coverage, wants_number, definitions, key_terms=key_terms, named=named)
 
     def _score(self, segment: Segment, semantic: float, lexical: float, prior: float, wants_number: bool) -> Scored:
-        has_number = bool(HAS_NUMBER_RE.search(_LEADING_LABEL_RE.sub("", segment.focus)))
+        has_number = bool(HAS_NUMBER_RE.search(f"{segment.lead_text} {segment.text}"))
         score = 0.55 * semantic + 0.30 * lexical + 0.15 * prior + (0.05 if wants_number and has_number else 0.0)
         return Scored(segment, semantic, lexical, prior, score, has_number)
 
@@ -455,7 +457,9 @@ class ExtractiveAnswerer:
             per_provision[seg.provision.uid] += 1
             chars += len(seg.text)
         if evidence.wants_number and not chosen[0].has_number:
-            numbered = next((c for c in ranked[:12] if c.has_number and c.score >= best.score - 0.15), None)
+            close = [c for c in ranked[:12] if c.has_number and c.score >= best.score - NUMBER_MARGIN]
+            # The number in the provision that best matches the question, before a number elsewhere.
+            numbered = next((c for c in close if c.segment.provision.uid == best.segment.provision.uid), close[0] if close else None)
             if numbered is not None:
                 chosen = [numbered] + [c for c in chosen if not c.segment.overlaps(numbered.segment)][: limit - 2]
         act_first = {d.info.id: i for i, d in enumerate(sorted(self.corpus.documents, key=lambda d: d.info.format != "legislation-json"))}
@@ -505,16 +509,19 @@ class ExtractiveAnswerer:
             citations.append(lead)
             add(f"{intro}: “{_oneline(lead.quote)}” [{len(citations)}] … “{_oneline(citation.quote)}”", citation)
 
-        for item in chosen:
-            quote(item)
         definition = self._definition_to_add(evidence, chosen)
-        if definition is not None:
-            quote(definition)
+        items = chosen + ([definition] if definition is not None else [])
+        if len({item.segment.provision.document_id for item in items}) > 1:
+            # Authority: the Act before the policy page, whatever the scores.
+            both = True
+            items.sort(key=lambda item: item.segment.provision.kind == "function")
+        for item in items:
+            quote(item)
         delegation = self._delegation(chosen, set(content_terms(evidence.question)))
         if delegation is not None:
             provision, start, end, what = delegation
             citation = cite_span(self.corpus, provision, start, end)
-            add(f"The Act leaves the detail to {what}; see {citation.label}: “{_oneline(citation.quote)}”", citation)
+            add(f"The Act leaves the detail to {what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
         return "\n".join(sentences), citations
 
     def _intro(self, citation: Citation, provision: Provision, both_sources: bool) -> str:
@@ -533,7 +540,7 @@ class ExtractiveAnswerer:
         return parts[1] if len(parts) >= 3 else pinpoint
 
     def _delegation(self, chosen: list[Scored], q_terms: set[str]) -> tuple[Provision, int, int, str] | None:
-        """The first chosen Act segment that hands the matter on, with the clause that does it."""
+        """The first chosen Act segment that hands the matter on, with the words that do it ("in accordance with the regulations")."""
         for item in chosen:
             seg = item.segment
             if seg.provision.kind == "function":
@@ -541,18 +548,14 @@ class ExtractiveAnswerer:
             m = DELEGATION_RE.search(seg.provision.text, seg.focus_start, seg.focus_end)
             if m is None:
                 continue
-            text = seg.provision.text
-            clause_start = max(text.rfind(sep, seg.focus_start, m.start()) for sep in (",", ";", "—", "\n"))
-            start = max(clause_start + 1, seg.focus_start, m.start() - 120)
-            end = m.end()
-            while start < end and text[start].isspace():
-                start += 1
-            # Only when the delegated clause is what the question is about, not a side remark.
-            if self._lexical(q_terms, text[start:end]) < DELEGATION_MIN_OVERLAP:
+            # Only when the words around the delegation are what the question is about, not a side remark.
+            around = seg.provision.text[max(seg.focus_start, m.start() - 120) : min(seg.focus_end, m.end() + 120)]
+            if self._lexical(q_terms, around) < DELEGATION_MIN_OVERLAP:
                 continue
             word = m["what"].lower()
             what = next(name for key, name in _DELEGATE_NAME.items() if key in word)
-            return seg.provision, start, end, what
+            phrase_start = m.start() + len(m["what"]) - len(m["what"].lstrip())
+            return seg.provision, phrase_start, m.end(), what
         return None
 
     # --- the shared signature ------------------------------------------------------------
