@@ -321,7 +321,7 @@ def write_plot(run: EvalRun, path: Path) -> Path:
     quality.legend(fontsize=8)
     latency.set_xticks([centre, 1 + centre], ["p50", "p95"])
     latency.set_ylabel("ms per question")
-    latency.set_title("Latency")
+    latency.set_title("Latency (later runs: warm caches)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
