@@ -37,6 +37,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path as PathParam, Query, Reque
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -173,10 +174,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 class BusyError(AssistantError):
-    """More requests wait than the queue allows."""
+    """More requests wait than the queue allows, or the assistant is not loaded yet."""
 
-    def __init__(self, retry_after: int):
-        super().__init__(f"the assistant is busy; retry in {retry_after} s")
+    def __init__(self, retry_after: int, reason: str = "the assistant is busy"):
+        super().__init__(f"{reason}; retry in {retry_after} s")
         self.retry_after = retry_after
 
 
@@ -247,7 +248,7 @@ class ApiState:
 
     def require(self) -> AnswerService:
         if self.assistant is None:
-            raise BusyError(5)
+            raise BusyError(5, "the assistant is still loading")
         return self.assistant
 
     def feedback_store(self) -> FeedbackStore:
@@ -360,7 +361,11 @@ def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
 def _operations_routes(app: FastAPI) -> None:
     # Without this, unknown /api/ paths would fall through to the UI mounted at '/'.
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    async def unknown_api_route(rest: str) -> None:
+    async def unknown_api_route(request: Request, rest: str) -> None:
+        path = request.url.path
+        allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.path_regex.match(path) for m in r.methods})
+        if allowed:
+            raise StarletteHTTPException(405, f"{request.method} is not allowed on {path}; use {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)})
         raise StarletteHTTPException(404, f"no API route '/api/{rest}'; the routes are listed at /docs")
 
     @app.get("/health", response_model=Health, tags=["operations"], summary="The process is up")

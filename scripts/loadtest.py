@@ -1,6 +1,7 @@
 """Load test: 20 help-desk users asking gold-set questions of the server on loopback, for at most 60 s.
 
     .venv/bin/python scripts/loadtest.py                      # starts `python app.py` on a free loopback port
+    .venv/bin/python scripts/loadtest.py --cold               # ... with an empty embedding cache (worst case)
     .venv/bin/python scripts/loadtest.py --host http://127.0.0.1:7860 --token "$TOKEN"   # a server already running
 
 Each simulated user has its own API token (the script writes a token file for the
@@ -95,8 +96,13 @@ def wait_until_ready(base_url: str, server: subprocess.Popen | None, timeout: fl
     raise SystemExit(f"error: {base_url}/ready did not answer 200 within {timeout:.0f} s")
 
 
-def start_server(users: int, workdir: Path) -> tuple[subprocess.Popen, str, list[str], Path]:
-    """`python app.py` on a free loopback port, with one API token per simulated user."""
+def start_server(users: int, workdir: Path, cold: bool) -> tuple[subprocess.Popen, str, list[str], Path]:
+    """`python app.py` on a free loopback port, with one API token per simulated user.
+
+    The server uses the configured data folder (and so its embedding cache), as
+    `python app.py` would; ``cold`` gives it an empty one, so every question and
+    candidate sentence is embedded afresh: the worst case, right after install.
+    """
     tokens = [secrets.token_urlsafe(24) for _ in range(users)]
     token_file = workdir / "tokens.txt"
     token_file.write_text("\n".join(tokens) + "\n", encoding="utf-8")
@@ -106,10 +112,11 @@ def start_server(users: int, workdir: Path) -> tuple[subprocess.Popen, str, list
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
         "ASSISTANT_API_TOKEN_FILE": str(token_file),
-        "ASSISTANT_DATA_DIR": str(workdir / "data"),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
+    if cold:
+        env["ASSISTANT_DATA_DIR"] = str(workdir / "data")
     log_path = workdir / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         server = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=MAX_SECONDS, help=f"run time, at most {MAX_SECONDS}")
     parser.add_argument("--startup-timeout", type=float, default=600.0, help="seconds to wait for /ready (index build included)")
+    parser.add_argument("--cold", action="store_true", help="start the server with an empty data folder (no embedding cache)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     seconds = max(1, min(args.seconds, MAX_SECONDS))
@@ -161,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             base_url, tokens = args.host.rstrip("/"), [args.token] if args.token else []
         else:
-            server, base_url, tokens, log_path = start_server(args.users, Path(tmp))
+            server, base_url, tokens, log_path = start_server(args.users, Path(tmp), args.cold)
             print(f"started the server at {base_url} (pid {server.pid}); waiting for /ready ...", file=sys.stderr, flush=True)
         try:
             wait_until_ready(base_url, server, args.startup_timeout, log_path)

@@ -220,10 +220,14 @@ def test_unknown_provision_is_404(client, path, expected):
     assert expected in response.json()["message"]
 
 
-def test_unknown_api_path_is_json_404(client):
+def test_unknown_api_path_is_json_404_and_wrong_method_405(client):
     response = client.get("/api/v2/ask", headers=AUTH)
+    wrong_method = client.get("/api/v1/ask", headers=AUTH)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    assert "use POST" in wrong_method.json()["message"]
 
 
 # --- limits ---------------------------------------------------------------------------------
@@ -376,6 +380,7 @@ def test_without_an_assistant_routes_answer_503(settings):
     with TestClient(create_api(settings, None)) as test_client:
         response = test_client.post("/api/v1/ask", json={"question": QUESTION}, headers=AUTH)
         assert response.status_code == 503 and "Retry-After" in response.headers
+        assert "still loading" in response.json()["message"]
         assert test_client.get("/ready").status_code == 503
 
 
