@@ -229,3 +229,51 @@ def test_real_assistant_on_a_gold_file_never_seen_before(gold_file, tmp_path):
     assert all(r["error"] is None for r in rows)
     assert all(r["retrieved"] for r in rows)
     assert (out / "side_by_side.png").is_file() and "## What fails and why" in (out / "report.md").read_text()
+
+
+def answer_for(question, *, cited=(), retrieved_ids=(), abstained=False, text="", corpus=None):
+    citations = [cite(corpus, "etra-2006", pid, corpus.get("etra-2006", pid).text[:30]) for pid in cited]
+    return Answer(question=question, text=text, citations=citations, abstained=abstained, retrieved=retrieved(*(("etra-2006", p) for p in retrieved_ids)))
+
+
+@pytest.mark.parametrize(
+    ("answerable", "answer", "cause"),
+    [
+        (True, dict(cited=["2.1.1"], retrieved_ids=["2.1.1"], text="aged 17"), None),
+        (False, dict(abstained=True, retrieved_ids=["2.1.1"]), None),
+        (False, dict(cited=["2.1.1"], retrieved_ids=["2.1.1"], text="x"), "answered an unanswerable question"),
+        (True, dict(abstained=True, retrieved_ids=["2.1.2", "2.1.1"]), "false abstention"),
+        (True, dict(cited=["2.1.2"], retrieved_ids=["2.1.2"], text="aged 17"), "wrong citation: retrieval miss"),
+        (True, dict(cited=["2.1.2"], retrieved_ids=["2.1.2", "2.1.1"], text="aged 17"), "wrong citation: retrieved but not cited"),
+        (True, dict(cited=["2.1.1"], retrieved_ids=["2.1.1"], text="aged 16"), "key fact missing"),
+        (True, dict(cited=["2.1.1", "2.1.2"], retrieved_ids=["2.1.1"], text="aged 17"), "extra citation"),
+        (True, dict(cited=["2.1.1"], retrieved_ids=["2.1.2", "2.1.1"], text="aged 17"), "expected provision ranked low"),
+    ],
+    ids=["right", "right-abstention", "answered-unanswerable", "false-abstention", "retrieval-miss", "not-cited", "key-fact", "extra-citation", "ranked-low"],
+)
+def test_diagnose_names_the_main_cause(corpus, answerable, answer, cause):
+    from assistant.eval_report import diagnose
+    from assistant.evaluate import result_for
+    from assistant.gold import GoldItem
+
+    fields = ITEMS[0] if answerable else ITEMS[2]
+    item = GoldItem.model_validate(fields)
+    result = result_for(item, answer_for(item.question, corpus=corpus, **answer), 5.0)
+    why = diagnose(result)
+    assert (why[0] if why else None) == cause
+
+
+def test_worst_items_take_turns_across_kinds(corpus):
+    """Three wrong numeric answers and one definition missing a key fact: the worst two show both kinds."""
+    from assistant.eval_report import worst_items
+    from assistant.evaluate import result_for
+    from assistant.gold import GoldItem
+
+    results = []
+    for n in range(3):
+        item = GoldItem.model_validate({**ITEMS[0], "id": f"n{n}"})
+        results.append(result_for(item, answer_for(item.question, cited=["2.1.2"], retrieved_ids=["2.1.2"], text="x", corpus=corpus), 5.0))
+    definition = GoldItem.model_validate({**ITEMS[0], "id": "d0", "kind": "definition"})
+    results.append(result_for(definition, answer_for(definition.question, cited=["2.1.1"], retrieved_ids=["2.1.1"], text="no age", corpus=corpus), 5.0))
+    assert [r.id for r, _ in worst_items(results, n=2)] == ["n0", "d0"]
+    assert len(worst_items(results, n=10)) == 4
