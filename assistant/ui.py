@@ -326,7 +326,7 @@ def render_provision(corpus: Corpus, provision: Provision, highlight: tuple[int,
         f'<div class="prov" data-uid="{_esc(provision.uid)}">',
         f'<div class="doc">{_esc(info.stamp)}</div>',
         f'<div class="crumbs">{crumbs}</div>' if crumbs else "",
-        f"<h3>{_esc(shown_label)} {_esc(provision.heading)}</h3>",
+        f"<h3>{_esc(shown_label)}{': ' if provision.kind == 'function' else ' '}{_esc(provision.heading)}</h3>",
         '<p class="repealed">This provision has been repealed.</p>' if provision.repealed else "",
         f'<p class="quote-missing">{_esc(note)}</p>' if note else "",
         render_law_text(corpus, provision, highlight),
@@ -653,10 +653,10 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
                         )
                         gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Example questions")
                         with gr.Accordion("Feedback on an answer", open=True, elem_id="feedback"):
-                            feedback_turn = gr.Dropdown([], label="Answer", elem_id="feedback-answer")
+                            feedback_turn = gr.Dropdown([], value=None, label="Answer", elem_id="feedback-answer")
                             with gr.Row():
                                 wrong = gr.Checkbox(label="A citation is wrong", elem_id="feedback-wrong")
-                                wrong_label = gr.Dropdown([], label="Which citation (optional)", elem_id="feedback-citation")
+                                wrong_label = gr.Dropdown([], value=None, label="Which citation (optional)", elem_id="feedback-citation")
                             comment = gr.Textbox(label="Comment (optional)", lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment")
                             with gr.Row():
                                 up = gr.Button("👍 Helpful", elem_id="feedback-up", size="sm")
@@ -671,8 +671,10 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
                             reference = gr.Textbox(label="Go to", placeholder="2.6.9, s 2.1.1(1), Sch 2 cl 2, function 4", elem_id="provision-ref", scale=2)
                             go = gr.Button("Open", elem_id="provision-open", scale=1)
                         browse_status = gr.Markdown(elem_id="browse-status")
-                        group = gr.Dropdown(list(hierarchy(corpus, first_document)) if first_document else [], label="Chapter › Part › Division", elem_id="browse-group")
-                        picked = gr.Dropdown([], label="Provision", elem_id="browse-provision")
+                        group = gr.Dropdown(
+                            list(hierarchy(corpus, first_document)) if first_document else [], value=None, label="Chapter › Part › Division", elem_id="browse-group"
+                        )
+                        picked = gr.Dropdown([], value=None, label="Provision", elem_id="browse-provision")
             with gr.Column(scale=2, min_width=360):
                 panel = gr.HTML(PANEL_HINT, elem_id="provision-panel", css_template=PANEL_CSS, js_on_load=PANEL_JS, max_height="85vh", container=True, padding=True)
 

@@ -161,7 +161,7 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
     assert answer_png.stat().st_size > 10_000 and provision_png.stat().st_size > 10_000
 
 
-def test_the_provision_browser_opens_a_typed_reference(page, app_url):
+def test_the_provision_browser_opens_typed_references_and_the_hierarchy(page, app_url):
     page.goto(app_url)
     page.get_by_role("tab", name="Browse provisions").click()
     page.locator("#provision-ref input, #provision-ref textarea").first.fill("Sch 2 cl 2")
@@ -169,4 +169,33 @@ def test_the_provision_browser_opens_a_typed_reference(page, app_url):
     heading = page.locator("#provision-panel h3")
     heading.get_by_text("Sch 2 cl 2").wait_for(timeout=30_000)
     assert "Schedule 2" in page.locator("#provision-panel .crumbs").inner_text()
+
+    page.locator("#browse-group input").click()
+    page.keyboard.type("Division 3—Registration of teachers")
+    page.locator('[data-testid="dropdown-option"]').first.click()
+    page.locator("#browse-provision input").click()
+    page.locator('[data-testid="dropdown-option"]', has_text="s 2.6.9 Registration as a teacher").click()
+    heading.get_by_text("s 2.6.9 Registration as a teacher").wait_for(timeout=30_000)
+    assert "Division 3—Registration of teachers" in page.locator("#provision-panel .crumbs").inner_text()
     _save(page, "ui-browse.png")
+
+
+def test_a_follow_up_is_rewritten_and_hostile_text_stays_text(page, app_url):
+    page.goto(app_url)
+    ask = page.locator("#ask-button")
+    page.locator("#question textarea").fill(QUESTION)
+    ask.click()
+    page.locator('#conversation .turn[data-turn="0"] .a:not(.streaming)').wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+    page.locator("#question textarea").fill("and for early childhood teachers?")
+    ask.click()
+    rewritten = page.locator('#conversation .turn[data-turn="1"] .rewritten')
+    rewritten.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "category A offence" in rewritten.inner_text() and "early childhood teachers" in rewritten.inner_text()
+
+    hostile = '<img src=x onerror="alert(1)"> {{constructor}} ${1+1}'
+    page.locator("#question textarea").fill(hostile)
+    ask.click()
+    page.locator('#conversation .turn[data-turn="2"] .a:not(.streaming)').wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator('#conversation .turn[data-turn="2"] .q').inner_text() == hostile
+    assert page.locator("#conversation img").count() == 0  # shown as text; the page fixture fails on any alert
