@@ -474,12 +474,12 @@ class Handlers:
         question = (question or "").strip()
         turns = list(turns or [])
         if not question:
-            yield self._view(turns, keep_question="")
+            yield self.view(turns, keep_question="")
             return
         turn = Turn(question=question)
         history = history_of(turns)
         turns.append(turn)
-        yield self._view(turns)
+        yield self.view(turns)
         try:
             if len(question) > self.settings.max_question_chars:
                 raise InvalidQuestionError(
@@ -492,7 +492,7 @@ class Handlers:
                 else:
                     turn = replace(turn, partial=turn.partial + str(item))
                     turns[-1] = turn
-                    yield self._view(turns)
+                    yield self.view(turns)
             if answer is None:
                 raise RuntimeError("ask_stream ended without an Answer")
             turns[-1] = replace(turn, answer=answer)
@@ -500,9 +500,10 @@ class Handlers:
             if not isinstance(exc, AssistantError):
                 log.exception("answering %r failed", question[:200])
             turns[-1] = replace(turn, error=friendly_error(exc))
-        yield self._view(turns)
+        yield self.view(turns)
 
-    def _view(self, turns: list[Turn], keep_question: str = "") -> tuple[str, list[Turn], str, Any, Any]:
+    def view(self, turns: list[Turn], keep_question: str = "") -> tuple[str, list[Turn], str, Any, Any]:
+        """Everything an answer changes: the conversation, the state, the question box, the copy text, the feedback target."""
         answered = [(i, t) for i, t in enumerate(turns) if t.answer is not None]
         latest = answered[-1] if answered else None
         copy = plain_text(self.corpus, latest[1].answer) if latest else ""  # type: ignore[arg-type]
@@ -682,7 +683,7 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
         private: dict[str, Any] = {"api_visibility": "private"}
         ask.click(h.respond, [question, document, turns], answer_outputs, **private)
         question.submit(h.respond, [question, document, turns], answer_outputs, **private)
-        new.click(lambda: h._view([]), None, answer_outputs, **private)
+        new.click(lambda: h.view([]), None, answer_outputs, **private)
         conversation.select(h.open_ref, [turns], [panel], **private)
         panel.select(h.open_ref, [turns], [panel], **private)
         feedback_turn.change(h.citation_choices, [turns, feedback_turn], [wrong_label], **private)

@@ -141,6 +141,9 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
     provision_png = _save(page, "ui-provision.png", "provision.png")
 
     page.locator("#feedback-wrong input[type=checkbox]").check()
+    flagged = expected.citations[-1].label
+    page.locator("#feedback-citation input").click()
+    page.locator('[data-testid="dropdown-option"]', has_text=flagged).first.click()
     page.locator("#feedback-comment textarea").fill("The quote is right but I expected the exemption section too.")
     page.locator("#feedback-down").click()
     status = page.locator("#feedback-status")
@@ -150,10 +153,11 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
 
     with sqlite3.connect(app_settings.data_dir / "feedback.sqlite3") as conn:
         row = conn.execute(
-            "SELECT question, rating, wrong_citation, comment, answer_text, citations_json, source FROM feedback WHERE id = ?", (row_id,)
+            "SELECT question, rating, wrong_citation, citation_label, comment, answer_text, citations_json, source FROM feedback WHERE id = ?", (row_id,)
         ).fetchone()
     assert row is not None
-    question, rating, wrong, comment, answer_text, citations_json, source = row
+    question, rating, wrong, citation_label, comment, answer_text, citations_json, source = row
+    assert citation_label == flagged
     assert (question, rating, wrong, source) == (QUESTION, "down", 1, "ui")
     assert comment == "The quote is right but I expected the exemption section too."
     assert [c["label"] for c in json.loads(citations_json)] == [c.label for c in expected.citations]
