@@ -211,7 +211,8 @@ def render_answer_text(answer: Answer, turn_index: int) -> str:
     return "".join(rendered)
 
 
-def render_sources(corpus: Corpus, answer: Answer, *, heading: str, open_: bool) -> str:
+def render_sources(corpus: Corpus, answer: Answer, heading: str) -> str:
+    """The retrieved provisions with their scores: a collapsed list under an answer, an open one under an abstention."""
     if not answer.retrieved:
         return ""
     items = []
@@ -224,7 +225,7 @@ def render_sources(corpus: Corpus, answer: Answer, *, heading: str, open_: bool)
         )
     if answer.abstained:
         return f'<div class="closest"><div class="closest-title">{_esc(heading)}</div><ol>{"".join(items)}</ol></div>'
-    return f'<details class="sources"{" open" if open_ else ""}><summary>{_esc(heading)} ({len(items)})</summary><ol>{"".join(items)}</ol></details>'
+    return f'<details class="sources"><summary>{_esc(heading)} ({len(items)})</summary><ol>{"".join(items)}</ol></details>'
 
 
 def _clip(text: str, limit: int = 220) -> str:
@@ -254,7 +255,7 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
         lead = "Searched" if answer.abstained else "Rests on"
         parts.append(f'<div class="stamp">{lead}: {"; ".join(_esc(s) for s in stamps)}</div>')
     heading = "Closest provisions" if answer.abstained else "Sources searched"
-    parts.append(render_sources(corpus, answer, heading=heading, open_=False))
+    parts.append(render_sources(corpus, answer, heading))
     css = "a abstained" if answer.abstained else "a"
     return f'<div class="{css}">{"".join(parts)}</div>'
 
