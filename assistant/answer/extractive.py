@@ -71,7 +71,9 @@ STOPWORDS = frozenset(
 
 def stem(word: str) -> str:
     """A light suffix strip so 'enrolled', 'enrols' and 'enrolment' meet 'enrol' often enough for overlap counting."""
-    for suffix, keep in (("ments", 0), ("ment", 0), ("ies", "y"), ("ing", 0), ("led", "l"), ("ed", 0), ("es", 0), ("s", 0)):
+    if word.endswith("lled") and len(word) > 6:
+        return word[:-3]  # enrolled, cancelled -> enrol, cancel
+    for suffix, keep in (("ments", 0), ("ment", 0), ("ies", "y"), ("ing", 0), ("ed", 0), ("es", 0), ("s", 0)):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith("ss"):
                 return word
@@ -205,7 +207,7 @@ def segments_of(provision: Provision) -> list[Segment]:
             if text.startswith("- ", piece_start):
                 piece_start += 2
             fs, fe = _trim(text, piece_start, piece_end)
-            if fe - fs < 12 or _is_lead_in_only(text, fs, fe, lines, index):
+            if fe - fs < 12 or _is_lead_in_only(provision, fs, fe, lines, index):
                 continue
             lead = _lead_in(provision, lines, index, piece_start) if piece_start == start else None
             if lead is None:
@@ -219,11 +221,13 @@ def segments_of(provision: Provision) -> list[Segment]:
     return out
 
 
-def _is_lead_in_only(text: str, start: int, end: int, lines: list[tuple[int, int]], index: int) -> bool:
-    """A line like "(1) In this Act—" that only introduces what follows: quoted with its paragraphs instead."""
-    if not text[start:end].rstrip().endswith(("—", ":")):
+def _is_lead_in_only(provision: Provision, start: int, end: int, lines: list[tuple[int, int]], index: int) -> bool:
+    """A line like "(1) In this Act—" that only introduces the units below it: quoted with them instead."""
+    text = provision.text
+    if not text[start:end].rstrip().endswith(("—", ":")) or index + 1 >= len(lines):
         return False
-    return index + 1 < len(lines) and bool(_LEADING_LABEL_RE.match(text[lines[index + 1][0] : lines[index + 1][1]]))
+    following = lines[index + 1][0]
+    return bool(_LEADING_LABEL_RE.match(text[following : lines[index + 1][1]])) or any(u.start == following for u in provision.units)
 
 
 def _lead_in(provision: Provision, lines: list[tuple[int, int]], index: int, start: int) -> int | None:
