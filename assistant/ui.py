@@ -700,7 +700,13 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
         picked.change(h.open_picked, [browse_document, picked], [panel], **private)
 
         def ask_endpoint(question: str, document: str = "", mode: str = "") -> dict:
-            """Answer a question; returns the Answer record as JSON (same as Assistant.ask)."""
+            """Answer a question with checked pinpoint citations; returns the Answer record as JSON, exactly as Assistant.ask does.
+
+            Args:
+                question: the question, e.g. "Until what age must a child attend school?"
+                document: limit the search to one document id ("etra-2006" or "vet-clusters"); empty searches all
+                mode: "extractive" or "generative", or a retrieval mode; empty uses the configured default
+            """
             return h.ask_api(question, document, mode)
 
         gr.api(ask_endpoint, api_name="ask")
