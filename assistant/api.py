@@ -184,9 +184,10 @@ class BusyError(AssistantError):
 class InferencePool:
     """Runs blocking inference on ``workers`` threads, with at most ``queue_limit`` waiting.
 
-    Admission is decided on the event loop thread, so the count needs no lock. A
-    request whose client has gone still holds its slot until its thread finishes,
-    so the bound is on real work, not on open connections.
+    Admission is counted up when a job is submitted and down when its thread
+    finishes (hence the lock: slots are freed from worker threads). A request whose
+    client has gone still holds its slot until then, so the bound is on real work,
+    not on open connections.
     """
 
     def __init__(self, workers: int, queue_limit: int):
