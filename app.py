@@ -101,7 +101,7 @@ def main() -> int:
         print(f"error: the assistant could not start ({type(exc).__name__}: {exc}); details in {report}", file=sys.stderr)
         return 1
     print(f"Serving the UI at http://{host}:{port}/ and the API at http://{host}:{port}/api/v1 (reference: /docs)", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False)
     return 0
 
 
