@@ -227,6 +227,52 @@ def _item_block(result: ItemResult, why: tuple[str, str]) -> list[str]:
     ]
 
 
+def _kinds(results: Sequence[ItemResult]) -> str:
+    counts = Counter(r.kind for r in results).most_common(3)
+    return ", ".join(f"{kind} {n}" for kind, n in counts)
+
+
+def _shortfalls(results: Sequence[ItemResult], overall: dict[str, Any]) -> list[str]:
+    """One line per figure short of the issue's target, counting the items that hold it down and where they lie."""
+    answerable = [r for r in results if r.answerable]
+    answered = [r for r in answerable if not r.abstained]
+    unanswerable = [r for r in results if not r.answerable]
+    lines = []
+    for metric, (bound, limit) in TARGETS.items():
+        value = overall.get(metric)
+        if value is None or _met(bound, limit, value):
+            continue
+        head = f"- **{dict(HEADLINE)[metric]} {fmt(metric, value)}** (target {_bound_text(bound, limit)}): "
+        if metric == "recall@5":
+            missed = [r for r in answerable if r.scores["recall_5"] < 1]
+            absent = sum(_rank(r) is None for r in missed)
+            lines.append(head + f"{len(missed)} of {len(answerable)} answerable items have an expected provision outside the top 5 ({absent} with none retrieved at all); by kind: {_kinds(missed)}.")
+        elif metric == "mrr@10":
+            low = [r for r in answerable if _rank(r) != 1]
+            lines.append(head + f"{len(low)} of {len(answerable)} answerable items do not have an expected provision first; by kind: {_kinds(low)}.")
+        elif metric == "citation_precision":
+            extra = [r for r in answered if r.scores["citation_precision"] < 1]
+            cited = [len({c.key for c in r.citations}) for r in answered]
+            per_answer = sum(cited) / len(cited) if cited else 0.0
+            unexpected = Counter(c.key for r in extra for c in {c.key: c for c in r.citations}.values() if c.key not in r.expected)
+            common = ", ".join(f"{pid} ({n})" for pid, n in unexpected.most_common(3))
+            lines.append(
+                head + f"{len(extra)} of {len(answered)} answers cite a provision that is not expected; answers cite {per_answer:.1f} distinct provisions on average; "
+                f"most often cited unexpectedly: {common}; by kind: {_kinds(extra)}."
+            )
+        elif metric == "key_fact_recall":
+            missing = [r for r in answered if r.scores["key_fact_recall"] is not None and r.scores["key_fact_recall"] < 1]
+            lines.append(head + f"{len(missing)} of {len(answered)} answers leave out a key fact; by kind: {_kinds(missing)}.")
+        elif metric == "abstention_recall":
+            answered_wrongly = [r for r in unanswerable if not r.abstained]
+            lines.append(head + f"{len(answered_wrongly)} of {len(unanswerable)} unanswerable questions were answered, e.g. {', '.join(r.id for r in answered_wrongly[:5])}.")
+        elif metric == "false_abstention_rate":
+            refused = [r for r in answerable if r.abstained]
+            found = sum(_rank(r) is not None for r in refused)
+            lines.append(head + f"{len(refused)} of {len(answerable)} answerable questions were refused, {found} of them with an expected provision retrieved; by kind: {_kinds(refused)}.")
+    return ["### Short of the issue's targets", "", *lines, ""] if lines else []
+
+
 def _failures(results: Sequence[ItemResult]) -> list[str]:
     diagnosed = [(r, diagnose(r)) for r in results]
     failing = [(r, why) for r, why in diagnosed if why]
@@ -285,6 +331,7 @@ def render_report(run: EvalRun, plot: Path | None = None) -> str:
         lines += _breakdown(head.summary, title)
     lines += _comparison(run, plot)
     lines += _failures(head.results)
+    lines += _shortfalls(head.results, head.summary["overall"])
     lines += [
         "## Reproduce",
         "",

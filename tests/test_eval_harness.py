@@ -138,6 +138,10 @@ def test_report_says_what_fails_and_why(scripted, gold_file, tmp_path):
     assert "b-wrong" in report and "wrong citation: retrieved but not cited" in report and "rank 2" in report
     assert "d-raises" in report and "index exploded" in report
     assert "c-abstain" not in report.split("## What fails and why")[1]  # a correct abstention is not a failure
+    shortfalls = report.split("### Short of the issue's targets")[1]
+    assert "1 of 3 answerable items have an expected provision outside the top 5 (1 with none retrieved at all)" in shortfalls
+    assert "1 of 2 answers cite a provision that is not expected" in shortfalls and "etra-2006/2.3.2 (1)" in shortfalls
+    assert "Abstention recall" not in shortfalls  # met: the one unanswerable question was refused
 
 
 def test_side_by_side_shares_one_assistant_and_plots(scripted, gold_file, tmp_path):
