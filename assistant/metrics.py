@@ -250,8 +250,6 @@ METRIC_NAMES: tuple[str, ...] = (
     "latency_p50_ms",
     "latency_p95_ms",
 )
-# Metrics where lower is better (the gate treats their thresholds as maxima).
-LOWER_IS_BETTER: frozenset[str] = frozenset({"false_abstention_rate", "latency_p50_ms", "latency_p95_ms"})
 
 
 def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
