@@ -239,7 +239,7 @@ def provenance(settings: Settings, gold: GoldSet, corpus: Corpus) -> dict[str, A
         "settings": {key: _relative(value) for key, value in settings.model_dump(mode="json").items()},
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "command": " ".join(["assistant", *sys.argv[1:]]) if Path(sys.argv[0]).name in {"assistant", "__main__.py"} else "",
+        "command": " ".join(["assistant", *(_relative(arg) for arg in sys.argv[1:])]) if Path(sys.argv[0]).name in {"assistant", "__main__.py"} else "",
     }
 
 
