@@ -55,6 +55,7 @@ class IndexManifest(BaseModel):
     format_version: int
     embedding_model: str
     embedding_sha256: str
+    embedding_precision: str = ""
     dimension: int
     corpus_files: dict[str, str]
     chunker: dict[str, int]
@@ -209,6 +210,7 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
         format_version=FORMAT_VERSION,
         embedding_model=embedder.model_id,
         embedding_sha256=embedder.weights_sha256,
+        embedding_precision=embedder.precision,
         dimension=int(vectors.shape[1]),
         corpus_files=corpus.hashes(),
         chunker=chunker_settings(settings),

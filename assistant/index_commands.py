@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -134,4 +135,6 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             print(f"retrieval latency, {stage}, {len(times)} queries, query embedding included: {_percentiles(times)} ({targets[mode]})")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
+    # Timings on a shared machine mean little without the load they were taken under.
+    print(f"machine: {os.cpu_count()} CPUs, load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min); embedding precision {embedder.precision}")
     return 0
