@@ -152,6 +152,10 @@ class Assistant:
     def documents(self) -> list[DocumentInfo]:
         return [d.info for d in self._corpus.documents]
 
+    def warm(self) -> int:
+        """Embed every quotable segment of the corpus up front (minutes on first run, seconds once cached)."""
+        return self.extractive.warm()
+
     # --- lookups ---------------------------------------------------------------------------
     def provision(self, document_id: str, provision_id: str) -> Provision:
         return self._corpus.get(document_id, provision_id)

@@ -204,5 +204,5 @@ def test_search_provision_and_documents(assistant):
     with pytest.raises(ProvisionNotFoundError):
         assistant.provision("etra-2006", "99.9.9")
     assert [d.id for d in assistant.documents] == ["etra-2006", "vet-clusters"]
-    assert assistant.settings.abstain_threshold == pytest.approx(0.37)
+    assert assistant.settings.abstain_threshold == pytest.approx(0.39)
     assert len(assistant.corpus.provisions) > 1000
