@@ -15,8 +15,10 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,7 +37,16 @@ from assistant.patterns import (
 from assistant.records import Hit, Provision
 from assistant.settings import Settings
 
-__all__ = ["MODES", "Retriever", "provision_label", "reciprocal_rank_fusion", "weighted_fusion", "named_provisions"]
+__all__ = [
+    "MODES",
+    "Retriever",
+    "expand_abbreviations",
+    "mine_abbreviations",
+    "named_provisions",
+    "provision_label",
+    "reciprocal_rank_fusion",
+    "weighted_fusion",
+]
 
 MODES = ("bm25", "dense", "hybrid", "full")
 POLICY_DOCUMENT = "vet-clusters"
@@ -128,6 +139,56 @@ def named_provisions(question: str) -> list[tuple[str | None, str]]:
     return out
 
 
+# --- abbreviations ------------------------------------------------------------------------------
+
+_EXPANSION_RE = re.compile(r"^\s*means\s+(?:the\s+)?(?P<expansion>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|and|for))+)")
+_MINOR_WORDS = frozenset({"of", "and", "for"})
+
+
+def mine_abbreviations(provisions: Sequence[Provision]) -> dict[str, str]:
+    """Initialisms staff use that the law text never does, from the law's own definitions.
+
+    "Institute means the Victorian Institute of Teaching ..." yields VIT → "Victorian
+    Institute of Teaching". Only initialisms of three or more letters that never occur
+    in the law text are kept: those are the ones a question cannot match by itself.
+    """
+    text_words = set(re.findall(r"\b[A-Z]{2,}\b", " ".join(p.text for p in provisions)))
+    found: dict[str, str] = {}
+    for provision in provisions:
+        for unit in provision.units:
+            if unit.kind != "definition" or not unit.term:
+                continue
+            body = provision.unit_text(unit)
+            if not body.startswith(unit.term):
+                continue
+            rest = body[len(unit.term) :]
+            m = _EXPANSION_RE.match(rest)
+            # A name cut short by a bracket ("... Reform Amendment (Skills) Act") is not a full name.
+            if not m or rest[m.end() :].lstrip().startswith("("):
+                continue
+            expansion = m.group("expansion").strip()
+            initials = "".join(word[0] for word in expansion.split() if word not in _MINOR_WORDS)
+            if len(initials) >= 3 and initials.isupper() and initials not in text_words:
+                found.setdefault(initials, expansion)
+    return found
+
+
+def expand_abbreviations(query: str, abbreviations: Mapping[str, str]) -> str:
+    """The question with each known initialism spelt out after it: 'VIT' → 'VIT (Victorian Institute of Teaching)'."""
+
+    def spell(m: re.Match[str]) -> str:
+        return f"{m.group(0)} ({abbreviations[m.group(0)]})"
+
+    if not abbreviations:
+        return query
+    return _initialisms_pattern(tuple(sorted(abbreviations, key=len, reverse=True))).sub(spell, query)
+
+
+@lru_cache(maxsize=8)
+def _initialisms_pattern(initialisms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, initialisms)) + r")\b")
+
+
 # --- the retriever ------------------------------------------------------------------------------
 
 
@@ -154,6 +215,7 @@ class Retriever:
         for row, uid in enumerate(self.row_uid):
             self.rows_of.setdefault(uid, []).append(row)
         self.row_document = np.array([p.document_id for p in self.passages])
+        self.abbreviations = mine_abbreviations(corpus.provisions)
         self._reranker = None
 
     @property
@@ -221,7 +283,9 @@ class Retriever:
                 query_vector = self.embedder.encode([query])[0]
             signals["dense"] = self._by_provision(self.dense_scores(query_vector, document))
         if mode != "dense":
-            signals["bm25"] = self._by_provision(self.bm25_scores(query, document))
+            # Spelt-out initialisms help word matching; measured, they hurt the dense signal, so only BM25 gets them.
+            lexical = expand_abbreviations(query, self.abbreviations)
+            signals["bm25"] = self._by_provision(self.bm25_scores(lexical, document))
         if len(signals) == 1:
             (name, (scores, rows)), = signals.items()
             return [_Candidate(uid, {name: scores[uid]}, rows[uid]) for uid in ranking(scores)]
@@ -261,11 +325,11 @@ class Retriever:
         mode = mode or self.settings.retrieval_mode
         k = k if k is not None else self.settings.top_k
         query = self._check(query, mode, document, k)
+        named = self.lookup_named(query, document)
         query_vector = self.embedder.encode([query])[0] if mode != "bm25" else None
         candidates = self.first_stage(query, mode, document, query_vector)
         if mode == "full" and candidates:
             candidates = self.reranker.rerank(query, query_vector, candidates)
-        named = self.lookup_named(query, document)
         if named:
             by_uid = {c.uid: c for c in candidates}
             lifted = []

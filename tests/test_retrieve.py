@@ -8,7 +8,17 @@ from assistant.corpus import load_corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError, ProvisionNotFoundError
 from assistant.index import load_index
-from assistant.retrieve import Retriever, named_provisions, provision_label, reciprocal_rank, reciprocal_rank_fusion, recall_at_k, weighted_fusion
+from assistant.retrieve import (
+    Retriever,
+    expand_abbreviations,
+    mine_abbreviations,
+    named_provisions,
+    provision_label,
+    recall_at_k,
+    reciprocal_rank,
+    reciprocal_rank_fusion,
+    weighted_fusion,
+)
 
 ACT = None  # sections and schedules name no document: any Act with that number
 
@@ -50,6 +60,23 @@ def test_named_provisions_are_recognised(question, named):
 )
 def test_labels_are_written_as_staff_write_them(corpus, document, provision, pinpoint, label):
     assert provision_label(corpus.get(document, provision), pinpoint) == label
+
+
+def test_initialisms_staff_use_are_mined_from_the_laws_own_definitions(corpus):
+    found = mine_abbreviations(corpus.provisions)
+    assert found["VIT"] == "Victorian Institute of Teaching"
+    assert found["VRQA"] == "Victorian Registration and Qualifications Authority"
+    assert found["VCAA"] == "Victorian Curriculum and Assessment Authority"
+    # The law itself says TAFE and RTO, so a question matches those without help.
+    assert "TAFE" not in found and "RTO" not in found
+    # "amending Act means the Education and Training Reform Amendment (...) Act": a cut-short name.
+    assert "ETRA" not in found
+
+
+def test_initialisms_are_spelt_out_in_place():
+    known = {"VIT": "Victorian Institute of Teaching"}
+    assert expand_abbreviations("Do I tell VIT? VITAL", known) == "Do I tell VIT (Victorian Institute of Teaching)? VITAL"
+    assert expand_abbreviations("nothing here", known) == "nothing here"
 
 
 def test_reciprocal_rank_fusion_rewards_agreement():
