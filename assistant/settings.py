@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "weighted"] = "weighted"
     # Reciprocal rank fusion constant (Cormack, Clarke & Buettcher 2009).
     rrf_k: int = 60
-    dense_weight: float = 1.0
+    # Weights of the two signals in fusion. On the development questions MRR@10 rises from
+    # 0.796 (equal) to 0.812 at dense 0.7 (smooth between 0.6 and 0.9; held on both halves).
+    dense_weight: float = 0.7
     bm25_weight: float = 1.0
     # Passages fetched from each first-stage signal before fusing to provisions.
     candidate_passages: int = 100
