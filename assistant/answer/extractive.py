@@ -126,6 +126,9 @@ LONG_LINE_CHARS = 450
 OTHER_PROVISION_MARGIN = 0.10
 SAME_PROVISION_MARGIN = 0.08
 MAX_ANSWER_CHARS = 900
+# A defined term used in more provisions than this (~7% of the Act) is everyday vocabulary: its
+# definition is added only when the question asks what it means.
+EVERYDAY_TERM_PROVISIONS = 75
 # A question asking for a number opens with the best segment holding one, if it scores within this of the best.
 NUMBER_MARGIN = 0.2
 # Abstention: see ``Evidence.should_abstain`` for the rule and how its weights and threshold were chosen.
@@ -358,6 +361,7 @@ class ExtractiveAnswerer:
         self._idf = _idf(corpus)
         self._max_idf = max(self._idf.values(), default=1.0)
         self._definitions = _definition_index(corpus)
+        self._term_uses = _term_uses(corpus, [term for term, _ in self._definitions])
 
     @property
     def model_id(self) -> str:
@@ -505,14 +509,18 @@ class ExtractiveAnswerer:
         return chosen
 
     def _definition_to_add(self, evidence: Evidence, chosen: list[Scored]) -> Scored | None:
+        """The definition the answer turns on: the question asks what a term means, or names a
+        multi-word defined term that the quoted law uses too. Terms the Act uses everywhere
+        ("Government school", in 84 provisions) are everyday vocabulary and are left out
+        unless asked about."""
         said = " ".join(c.segment.text.lower() for c in chosen)
         definitional = bool(DEFINITIONAL_RE.search(evidence.question))
         for definition in evidence.definitions:
             if any(c.segment.overlaps(definition.segment) for c in chosen):
                 continue
             term = (self._term_of(definition.segment) or "").lower()
-            multiword = " " in term
-            if definitional or (multiword and term in said):
+            specific = " " in term and self._term_uses.get(term, 0) <= EVERYDAY_TERM_PROVISIONS
+            if definitional or (specific and term in said):
                 return definition
         return None
 
@@ -639,6 +647,16 @@ def _idf(corpus: Corpus) -> dict[str, float]:
         df.update(set(content_terms(f"{p.heading} {p.text}")))
     n = len(provisions)
     return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+
+def _term_uses(corpus: Corpus, terms: list[str]) -> dict[str, int]:
+    """How many provisions use each defined term (lower case), singular or plural."""
+    texts = [p.text.lower() for p in corpus.provisions]
+    uses = {}
+    for term in terms:
+        pattern = re.compile(rf"\b{re.escape(term.lower())}s?\b")
+        uses[term.lower()] = sum(1 for text in texts if pattern.search(text))
+    return uses
 
 
 def _definition_index(corpus: Corpus) -> list[tuple[str, Segment]]:
