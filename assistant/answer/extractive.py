@@ -280,7 +280,6 @@ class Evidence:
     question: str
     hits: list[Hit]
     ranked: list[Scored]
-    coverage: float
     wants_number: bool
     definitions: list[Scored] = field(default_factory=list)
     key_terms: float = 1.0
@@ -323,7 +322,8 @@ class Evidence:
         by ROC AUC: best-segment similarity 0.92, mean of the five closest 0.93,
         idf-weighted word overlap 0.76, a logistic regression over seven signals
         0.88 under leave-one-out, so the simple mean won. With the final
-        retriever (default mode) ``support`` scores 0.93 and key_terms alone 0.63. Sweeping the threshold on the dev set: 0.33 abstains on 8/18
+        retriever (default mode) ``support`` scores 0.93 and key_terms alone
+        0.63. Sweeping the threshold on the dev set: 0.33 abstains on 8/18
         unanswerable and 0/76 answerable; 0.39 on 12/18 and 1/76; 0.40 on 13/18
         but 2/76; 0.45 on 15/18 but 7/76. The rule: the highest two-decimal
         threshold that refuses at most one answerable dev question, because a
@@ -425,12 +425,11 @@ class ExtractiveAnswerer:
         top = hits[: self.candidate_provisions]
         provisions = [p for h in top if (p := self.corpus.find(h.document_id, h.provision_id)) is not None and not p.repealed]
         evidence_words = set(content_terms(" ".join(f"{p.heading} {p.text}" for p in provisions[:3])))
-        coverage = self._lexical(q_terms, frozenset(evidence_words))
         rarest_missing = max((self._idf_of(t) for t in q_terms if t not in evidence_words), default=0.0)
         key_terms = 1.0 - rarest_missing / self._max_idf
         named = bool(top) and "lookup" in top[0].scores
         if not provisions:
-            return Evidence(question, hits, [], coverage, wants_number, key_terms=key_terms, named=named)
+            return Evidence(question, hits, [], wants_number, key_terms=key_terms, named=named)
         pool: list[tuple[Segment, float, float]] = []
         for rank, provision in enumerate(provisions):
             prior = 1.0 / (1.0 + 0.5 * rank)
@@ -444,7 +443,7 @@ class ExtractiveAnswerer:
         ranked = [self._score(seg, float(sem), lex, prior, wants_number) for (seg, lex, prior), sem in zip(pool, semantic, strict=True)]
         ranked.sort(key=lambda s: -s.score)
         definitions = self._named_definitions(question, q_vec, q_terms)
-        return Evidence(question, hits, ranked, coverage, wants_number, definitions, key_terms=key_terms, named=named)
+        return Evidence(question, hits, ranked, wants_number, definitions, key_terms=key_terms, named=named)
 
     def _score(self, segment: Segment, semantic: float, lexical: float, prior: float, wants_number: bool) -> Scored:
         has_number = bool(HAS_NUMBER_RE.search(f"{segment.lead_text} {segment.text}"))
@@ -531,10 +530,14 @@ class ExtractiveAnswerer:
     def compose(self, evidence: Evidence) -> tuple[str, list[Citation]]:
         """The answer text with one marker per sentence, and the citations the markers point at."""
         chosen = self.select(evidence)
+        definition = self._definition_to_add(evidence, chosen)
+        items = chosen + ([definition] if definition is not None else [])
+        both = len({item.segment.provision.document_id for item in items}) > 1
+        if both:
+            # Authority: the Act before the policy page, whatever the scores.
+            items.sort(key=lambda item: item.segment.provision.kind == "function")
         sentences: list[str] = []
         citations: list[Citation] = []
-        documents = {c.segment.provision.document_id for c in chosen}
-        both = len(documents) > 1
 
         def add(sentence_without_marker: str, citation: Citation) -> None:
             citations.append(citation)
@@ -551,12 +554,6 @@ class ExtractiveAnswerer:
             citations.append(lead)
             add(f"{intro}: “{_oneline(lead.quote)}” [{len(citations)}] … “{_oneline(citation.quote)}”", citation)
 
-        definition = self._definition_to_add(evidence, chosen)
-        items = chosen + ([definition] if definition is not None else [])
-        if len({item.segment.provision.document_id for item in items}) > 1:
-            # Authority: the Act before the policy page, whatever the scores.
-            both = True
-            items.sort(key=lambda item: item.segment.provision.kind == "function")
         for item in items:
             quote(item)
         delegation = self._delegation(chosen, set(content_terms(evidence.question)))
@@ -570,16 +567,10 @@ class ExtractiveAnswerer:
         if provision.kind == "function":
             where = citation.label.removeprefix("VET clusters, ")
             return f"The VET clusters policy page ({where}{', a policy page, not law' if both_sources else ''}) says"
-        unit = provision.unit(citation.pinpoint) if citation.pinpoint else None
-        if unit is not None and (unit.kind == "definition" or '"' in citation.pinpoint):
-            term = self._term_of_pinpoint(citation.pinpoint)
-            return f"The Act defines “{term}” in {label(provision, citation.pinpoint.split(chr(34))[0].strip())}"
+        if citation.pinpoint.count('"') >= 2:  # a definition, or a paragraph inside one: '(1) "parent"'
+            before, term = citation.pinpoint.split('"')[:2]
+            return f"The Act defines “{term}” in {label(provision, before.strip())}"
         return f"Under {citation.label} of the Act"
-
-    @staticmethod
-    def _term_of_pinpoint(pinpoint: str) -> str:
-        parts = pinpoint.split('"')
-        return parts[1] if len(parts) >= 3 else pinpoint
 
     def _delegation(self, chosen: list[Scored], q_terms: set[str]) -> tuple[Provision, int, int, str] | None:
         """The first chosen Act segment that hands the matter on, with the words that do it ("in accordance with the regulations")."""
