@@ -38,7 +38,11 @@ class HashingEncoder:
         return out / np.where(norms == 0, 1, norms)
 
 
-def build_tiny_model(folder, chat_template: bool = True) -> None:
+TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}"
+NO_SYSTEM_TEMPLATE = "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" + TEMPLATE
+
+
+def build_tiny_model(folder, chat_template: str | None = TEMPLATE) -> None:
     """A one-layer Llama with a word-level tokenizer and a chat template, saved like any local model folder."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
@@ -51,9 +55,7 @@ def build_tiny_model(folder, chat_template: bool = True) -> None:
     backend.decoder = decoders.WordPiece(prefix="##")
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>")
     if chat_template:
-        tokenizer.chat_template = (
-            "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}"
-        )
+        tokenizer.chat_template = chat_template
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
@@ -123,6 +125,16 @@ def test_prompt_uses_the_chat_template_and_numbers_the_retrieved_sources(corpus,
     assert answerer._tokenizer.convert_tokens_to_ids("<|assistant|>") == ids[-1]
 
 
+def test_a_template_without_a_system_turn_gets_the_rules_in_the_user_turn(corpus, hits, tmp_path):
+    folder = tmp_path / "no-system"
+    build_tiny_model(folder, chat_template=NO_SYSTEM_TEMPLATE)
+    answerer = answerer_for(corpus, str(folder)).load()
+    prompt = answerer._render(answerer.messages(QUESTION, answerer.sources(hits)))
+    assert "<|system|>" not in prompt and "<|user|> You answer questions" in prompt and QUESTION in prompt
+    answer = answerer.answer(QUESTION, hits)
+    assert answer.fallback and "no sentence with a valid citation" in answer.fallback
+
+
 def test_citation_of_an_unretrieved_provision_and_an_invented_quote_are_both_caught(corpus, tiny_model, hits, monkeypatch):
     answerer = answerer_for(corpus, str(tiny_model))
     forced(
@@ -186,7 +198,7 @@ def test_a_broken_model_folder_and_a_model_without_chat_template_fall_back(corpu
     assert answer.fallback and "cannot load" in answer.fallback
 
     plain = tmp_path / "plain"
-    build_tiny_model(plain, chat_template=False)
+    build_tiny_model(plain, chat_template=None)
     answer = answerer_for(corpus, str(plain)).answer(QUESTION, hits)
     assert answer.fallback and "no chat template" in answer.fallback
     assert answer.citations and all(verify(corpus, c) for c in answer.citations)

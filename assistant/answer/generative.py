@@ -129,7 +129,7 @@ class GenerativeAnswerer:
         budget = window - self.settings.generative_max_new_tokens
         chars = self.source_chars
         while True:
-            prompt = tokenizer.apply_chat_template(self.messages(question, sources, chars), tokenize=False, add_generation_prompt=True)
+            prompt = self._render(self.messages(question, sources, chars))
             encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
             if encoded["input_ids"].shape[1] <= budget or (chars <= 200 and len(sources) <= 1):
                 return encoded
@@ -137,6 +137,16 @@ class GenerativeAnswerer:
                 chars //= 2
             else:
                 sources = sources[:-1]
+
+    def _render(self, messages: list[dict[str, str]]) -> str:
+        """The chat template applied; models whose template refuses a system turn get the rules in the user turn."""
+        try:
+            return self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception:  # jinja's TemplateError from raise_exception('System role not supported'), among others
+            if messages[0]["role"] != "system":
+                raise
+            merged = [{"role": "user", "content": f"{messages[0]['content']}\n\n{messages[1]['content']}"}, *messages[2:]]
+            return self._tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
 
     def generate_stream(self, question: str, sources: list[Provision]) -> Iterator[str]:
         """Decoded text chunks as the model writes them (greedy decoding, so answers are repeatable)."""
