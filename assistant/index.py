@@ -188,8 +188,22 @@ def _swap(built: Path, target: Path) -> None:
 
 
 def _remove_stale_builds(target: Path) -> None:
+    """Delete temporary folders left by killed builds; a build still running keeps its own."""
     for leftover in target.parent.glob(f".{target.name}.building-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: bool = False, progress: bool = True) -> IndexManifest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -138,3 +139,15 @@ def test_a_rebuild_keeps_other_files_in_the_index_folder(small, embedder):
     _build(small, embedder)
     _build(small, embedder)
     assert (small.index_dir / "README.md").read_text() == "what this folder is"
+
+
+def test_leftovers_of_killed_builds_are_cleared_but_a_running_build_is_left_alone(small, embedder):
+    small.index_dir.parent.mkdir(parents=True, exist_ok=True)
+    dead = small.index_dir.with_name(f".{small.index_dir.name}.building-999999999")
+    running = small.index_dir.with_name(f".{small.index_dir.name}.building-{os.getppid()}")
+    for folder in (dead, running):
+        folder.mkdir()
+        (folder / "passages.jsonl").write_text("half written")
+    _build(small, embedder)
+    assert not dead.exists() and running.exists()
+    assert load_index(small, load_corpus(small), embedder).manifest.passage_count > 0
