@@ -193,3 +193,15 @@ def test_second_stage_prefers_the_part_the_question_names(retriever):
     hits = retriever.retrieve("What principles in Part 1.2 guide education and training?", k=5, mode="full")
     assert hits[0].path and "Part 1.2" in " ".join(hits[0].path)
     assert hits[0].scores.get("part") == 1.0
+
+
+@pytest.mark.slow
+def test_concurrent_callers_get_the_same_answers_as_one_caller(retriever):
+    """The HTTP API calls the retriever from worker threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Who registers teachers?", "Can a school council charge fees?", "What is a VET cluster for?", "s 2.1.1", "Can students be expelled?"] * 4
+    alone = [[h.provision_id for h in retriever.retrieve(q, k=5)] for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: [h.provision_id for h in retriever.retrieve(q, k=5)], questions))
+    assert together == alone
