@@ -17,7 +17,6 @@ fixes it.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
