@@ -12,10 +12,13 @@ question. Two things staff do that it cannot see, and that need no training:
 * **Naming the Part or Division** ("the principles in Part 1.2"). Provisions
   in the Part the question names are preferred over look-alikes elsewhere.
 
-Each signal is reported in ``Hit.scores`` and its effect was measured on the
-development questions (see the README's retrieval section); ideas that did not
-help there (sentence-level max-similarity, heading similarity, whole-provision
-centroid similarity) are not kept.
+Each signal is reported in ``Hit.scores``. Measured on the 76 answerable
+development questions (tests/test_retrieval_quality.py prints the table):
+hybrid MRR@10 0.812 → 0.824 with this stage, recall@5 unchanged at 0.947.
+Ideas that did not help there are not kept: line-level max-similarity inside
+each candidate, heading similarity, whole-provision centroid similarity,
+hubness correction (CSLS), passage-count priors, Rocchio feedback, and a
+penalty on transitional provisions (+0.002, within noise).
 """
 
 from __future__ import annotations
