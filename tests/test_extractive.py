@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.extractive import HAS_NUMBER_RE, NUMBER_QUESTION_RE, ExtractiveAnswerer, content_terms, segments_of, stem
+from assistant.answer.extractive import (
+    HAS_NUMBER_RE,
+    NUMBER_QUESTION_RE,
+    ExtractiveAnswerer,
+    acronyms_of,
+    asked_terms,
+    content_terms,
+    is_multi_part,
+    missing_fact,
+    segments_of,
+    stem,
+    unknown_names,
+)
 from assistant.cite import answer_problems, split_sentences
 from assistant.labels import provision_label
 from assistant.records import Hit
@@ -76,6 +88,53 @@ def test_quantities_are_numbers_but_section_labels_are_not():
     assert not HAS_NUMBER_RE.search("under section 2.6.14A")
 
 
+@pytest.mark.parametrize(
+    ("question", "multi"),
+    [
+        ("Who has to sign off on the placement, and does the student get paid?", True),
+        ("What is a TAFE and how should VET clusters work with TAFEs?", True),
+        ("Who appoints them? How long do they serve?", True),
+        ("Before an ongoing safety order is made, how long do they get to put their side?", False),
+        ("Can the school and the attendance officer do anything about it?", False),
+    ],
+)
+def test_questions_in_two_parts_are_recognised(question, multi):
+    assert is_multi_part(question) is multi
+
+
+def test_the_term_a_question_asks_about_is_found():
+    assert "overseas student" in asked_terms("Who counts as an 'overseas student' under the Act?")
+    assert any("category a offence" in t for t in asked_terms("What is a category A offence?"))
+    assert asked_terms("Who appoints school attendance officers?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "missing"),
+    [
+        ("How much is the VIT annual registration fee this year?", "an annual registration fee fixed by the Minister", "a sum of money"),
+        ("What is the salary of a graduate teacher?", "Penalty: 10 penalty units.", None),
+        ("How many days of annual leave do office staff get?", "3 months' long service leave", "a count"),
+        ("How many days does a parent have to reply?", "within 14 days after the notice", None),
+        ("When are the tests held this year?", "the Education Act 1958", "a date"),
+        ("What is the staff to student ratio?", "the number of staff", "a ratio"),
+        ("How much notice must the Authority give?", "at least 5 days before", None),
+        ("What happens if a teacher doesn't pay their annual fee on time?", "fee fixed by the Minister", None),
+    ],
+)
+def test_a_question_asking_for_a_kind_of_fact_needs_that_fact_in_the_evidence(question, evidence, missing):
+    assert missing_fact(question, evidence) == missing
+
+
+def test_names_the_corpus_never_uses_are_found_and_spelled_out_acronyms_are_known():
+    vocabulary = {"school", "cluster", "coordinat", "vet"}
+    acronyms = acronyms_of("the Victorian Curriculum and Assessment Authority")
+    assert "vcaa" in acronyms
+    assert unknown_names("Who is the VET cluster coordinator for the Geelong cluster?", vocabulary, acronyms) == ["Geelong"]
+    assert unknown_names("Can the VCAA withhold a result?", vocabulary, acronyms) == []
+    assert unknown_names("When are the NAPLAN tests held?", vocabulary, acronyms) == ["NAPLAN"]
+    assert unknown_names("School starts when?", vocabulary, acronyms) == []
+
+
 def test_content_terms_drop_stopwords_and_meet_across_inflections():
     assert content_terms("Must the parents enrol their children?") == ["parent", "enrol", "children"]
     assert stem("enrolled") == stem("enrols") == "enrol"
@@ -132,3 +191,30 @@ def test_an_unrelated_question_abstains_and_lists_what_was_found(answerer, corpu
     assert answer.abstained and answer.citations == []
     assert "s 2.1.1 (Attendance at school)" in answer.text
     assert answerer.answer("What is the recipe for pavlova?", []).abstained
+
+
+@pytest.mark.slow
+def test_an_answer_quotes_only_the_top_provision_unless_the_question_has_two_parts(answerer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.1.3"), ("etra-2006", "2.1.4"), ("etra-2006", "2.1.2"))
+    one = answerer.answer("A parent gives an excuse for an absence that isn't on the standard list. Can the principal just accept it?", hits)
+    assert {c.provision_id for c in one.citations} == {"2.1.3"}
+    assert "principal of the school accepts the excuse" in one.text
+
+
+@pytest.mark.slow
+def test_a_lead_in_shared_by_two_quoted_paragraphs_is_quoted_once(answerer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.1.3"))
+    answer = answerer.answer("What counts as a reasonable excuse for a child missing school?", hits)
+    lead = "it is a reasonable excuse for the purposes of those sections"
+    paragraphs = [c for c in answer.citations if c.pinpoint not in ("", None)]
+    assert len(paragraphs) >= 2
+    assert answer.text.count(lead) == 1
+    assert answer_problems(corpus, answer) == []
+
+
+@pytest.mark.slow
+def test_a_question_for_a_sum_the_law_does_not_state_abstains_and_says_why(answerer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.6.21"), ("etra-2006", "2.6.77A"))
+    answer = answerer.answer("How much is the VIT annual registration fee this year?", hits)
+    assert answer.abstained and answer.citations == []
+    assert "sum of money" in answer.abstain_reason

@@ -95,14 +95,21 @@ def test_abstention_says_so_plainly_and_lists_the_closest_provisions(answers):
     assert answer.citations == [] and answer.abstain_reason
 
 
-def test_an_answer_that_turns_on_a_defined_term_adds_its_definition(assistant):
+def test_a_definition_is_quoted_when_asked_for_and_not_added_when_a_term_is_only_used(assistant):
     answer = assistant.ask("Who appoints school attendance officers?")
-    labels = [c.label for c in answer.citations]
-    assert labels[0] == "s 2.1.7"
-    assert 's 1.1.3(1) (definition of "school attendance officer")' in labels
+    assert [c.label for c in answer.citations] == ["s 2.1.7"]
+    asked = assistant.ask("What does 'school attendance officer' mean?")
+    assert asked.citations[0].label == 's 1.1.3(1) (definition of "school attendance officer")'
     guardian = assistant.ask("Does a guardian count as a parent under the Act?")
     assert guardian.citations[0].label == 's 1.1.3(1) (definition of "parent")'
     assert "includes a guardian" in guardian.citations[0].quote
+
+
+def test_most_answers_cite_a_single_provision(answers):
+    """Staff check every citation, so a wrong extra one costs more than a missing secondary one."""
+    answered = [a for c in ANSWERABLE if not (a := answers[c["id"]]).abstained]
+    single = [a for a in answered if len(cited(a)) == 1]
+    assert len(single) >= 0.8 * len(answered), [(a.question, sorted(cited(a))) for a in answered if len(cited(a)) > 1]
 
 
 def test_a_matter_left_to_a_ministerial_order_is_said_and_cited(assistant):
@@ -204,5 +211,5 @@ def test_search_provision_and_documents(assistant):
     with pytest.raises(ProvisionNotFoundError):
         assistant.provision("etra-2006", "99.9.9")
     assert [d.id for d in assistant.documents] == ["etra-2006", "vet-clusters"]
-    assert assistant.settings.abstain_threshold == pytest.approx(0.39)
+    assert assistant.settings.abstain_threshold == pytest.approx(0.37)
     assert len(assistant.corpus.provisions) > 1000
