@@ -17,6 +17,7 @@ from assistant.answer.extractive import (
     content_terms,
     is_multi_part,
     missing_fact,
+    second_part,
     segments_of,
     stem,
     unknown_names,
@@ -100,6 +101,12 @@ def test_quantities_are_numbers_but_section_labels_are_not():
 )
 def test_questions_in_two_parts_are_recognised(question, multi):
     assert is_multi_part(question) is multi
+
+
+def test_the_second_part_of_a_two_part_question_is_split_off():
+    assert second_part("Who has to sign off on the placement, and does the student get paid?") == "does the student get paid?"
+    assert second_part("Who appoints them? How long do they serve?") == "How long do they serve?"
+    assert second_part("Who appoints school attendance officers?") is None
 
 
 def test_the_term_a_question_asks_about_is_found():
