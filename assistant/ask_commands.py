@@ -6,6 +6,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--limit", type=int, default=0, help="time at most this many questions (0: all)")
     bench.add_argument("--warmup", type=int, default=3, help="untimed questions first, so model loading is not counted")
     bench.add_argument("--cold", action="store_true", help="do not embed the answer segments first: time what a fresh start costs")
+    bench.add_argument(
+        "--empty-cache",
+        action="store_true",
+        help="with --cold: use an empty on-disk embedding cache too, as on a machine that has never answered a question",
+    )
     bench.set_defaults(handler=_bench)
 
 
@@ -98,6 +104,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         questions = questions[: args.limit]
     if not questions:
         raise AssistantError("no questions to time; pass --questions FILE.jsonl")
+    if args.empty_cache:
+        if not args.cold:
+            raise AssistantError("--empty-cache times a first start; use it with --cold")
+        # Removed when the command ends (TemporaryDirectory cleans up when collected or at exit).
+        empty = tempfile.TemporaryDirectory(prefix="assistant-bench-")
+        settings = settings.model_copy(update={"data_dir": Path(empty.name)})
     started = time.perf_counter()
     assistant = Assistant.load(settings)
     print(f"loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
