@@ -119,3 +119,11 @@ def test_bad_options_get_clear_errors(assistant):
         assistant.ask("Who appoints school attendance officers?", document="nope")
     with pytest.raises(InvalidQuestionError, match="unknown mode"):
         assistant.ask("Who appoints school attendance officers?", mode="creative")
+
+
+def test_bench_refuses_an_empty_cache_without_cold_with_a_message(capsys):
+    from assistant.cli import main
+
+    code = main(["bench", "--empty-cache", "--limit", "1"])
+    assert code != 0
+    assert "--empty-cache times a first start; use it with --cold" in capsys.readouterr().err
