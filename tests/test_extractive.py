@@ -225,3 +225,13 @@ def test_a_question_for_a_sum_the_law_does_not_state_abstains_and_says_why(answe
     answer = answerer.answer("How much is the VIT annual registration fee this year?", hits)
     assert answer.abstained and answer.citations == []
     assert "sum of money" in answer.abstain_reason
+
+
+@pytest.mark.slow
+def test_a_short_provision_asked_about_by_name_is_quoted_whole(answerer, corpus):
+    hit = hits_for(corpus, ("etra-2006", "Sch 1"))[0]
+    named = hit.model_copy(update={"scores": {"lookup": 1.0}})
+    answer = answerer.answer("List the learning areas in Schedule 1.", [named])
+    assert [c.label for c in answer.citations] == ["Sch 1"]
+    assert "The arts" in answer.text and "Health and physical education" in answer.text
+    assert answer_problems(corpus, answer) == []

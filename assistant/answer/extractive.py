@@ -29,6 +29,8 @@ How an answer is composed:
    whenever retrieval ranks the expected one second): staff act on each
    citation, so a wrong extra one costs more than a missing secondary one. For questions asking for a number (an age, days, penalty
    units, a term of office) the first sentence is the best segment holding one.
+   A provision named in the question that fits in 900 characters is quoted
+   whole (dev key-fact recall 0.753 -> 0.760).
 4. **Additions.** A question asking what a term means ("Who counts as an
    'overseas student'?") gets its s 1.1.3 definition first, standing in for a
    second provision; a term the question merely uses is not defined. A selected
@@ -708,6 +710,11 @@ class ExtractiveAnswerer:
         own = [c for c in ranked if c.segment.provision.uid == primary] or ranked
         limit = max(1, self.settings.max_answer_sentences - 1)
         best = own[0]
+        provision = best.segment.provision
+        if evidence.named and len(provision.text.strip()) <= MAX_ANSWER_CHARS:
+            # A short provision asked about by name ("List the learning areas in Schedule 1") is quoted whole.
+            start, end = _trim(provision.text, len(provision.text) - len(provision.text.lstrip()), len(provision.text))
+            return [replace(best, segment=Segment(provision, start, end, start, end))]
         if evidence.wants_number and not best.has_number:
             numbered = next((c for c in own[:12] if c.has_number and c.score >= own[0].score - NUMBER_MARGIN), None)
             if numbered is None and not evidence.named:
