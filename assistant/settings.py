@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # 0.796 (equal) to 0.812 at dense 0.7 (smooth between 0.6 and 0.9; held on both halves).
     dense_weight: float = 0.7
     bm25_weight: float = 1.0
+    # Weight of the BM25 score of the Act's words for a question's everyday words
+    # (assistant/data/staff_vocabulary.json); 0 turns the thesaurus off.
+    staff_vocabulary_weight: float = 0.5
     # Passages fetched from each first-stage signal before fusing to provisions.
     candidate_passages: int = 100
     # Provisions the second stage reorders.

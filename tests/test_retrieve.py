@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from assistant.corpus import load_corpus
@@ -9,16 +12,20 @@ from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError, ProvisionNotFoundError
 from assistant.index import load_index
 from assistant.retrieve import (
+    STAFF_VOCABULARY,
     Retriever,
     expand_abbreviations,
+    load_staff_vocabulary,
     mine_abbreviations,
     named_provisions,
     provision_label,
     recall_at_k,
     reciprocal_rank,
     reciprocal_rank_fusion,
+    staff_terms,
     weighted_fusion,
 )
+from assistant.rerank import QUESTION_CUES
 
 ACT = None  # sections and schedules name no document: any Act with that number
 
@@ -94,6 +101,64 @@ def test_metrics():
     assert recall_at_k(["x", "a", "b"], {"a", "c"}, 2) == 0.5
     assert reciprocal_rank(["x", "y", "a"], {"a"}, 10) == pytest.approx(1 / 3)
     assert reciprocal_rank(["x", "y", "a"], {"a"}, 2) == 0.0
+
+
+def _law_text(corpus) -> str:
+    return " ".join(p.heading + " " + p.text for p in corpus.provisions).lower().replace("\u2011", "-")
+
+
+def test_the_staff_vocabulary_maps_only_to_words_the_law_uses(corpus):
+    """An expansion the law never uses could not match anything: each one must occur in the corpus."""
+    text = _law_text(corpus)
+    vocabulary = json.loads(STAFF_VOCABULARY.read_text(encoding="utf-8"))["entries"]
+    assert len(vocabulary) >= 100
+    missing = [term for entry in vocabulary for term in entry["act"] if term.lower() not in text]
+    assert missing == []
+
+
+def test_the_staff_vocabulary_lists_only_words_the_law_does_not_use(corpus):
+    """A word the law itself uses is matched by BM25 already; expanding it would only add noise."""
+    text = _law_text(corpus)
+    vocabulary = json.loads(STAFF_VOCABULARY.read_text(encoding="utf-8"))["entries"]
+    used = [
+        word
+        for entry in vocabulary
+        for word in entry["staff"]
+        if re.search(r"(?<![\w-])" + re.escape(word.lower()) + r"(?:e?s)?(?![\w-])", text)
+    ]
+    assert used == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "absent"),
+    [
+        ("Can we expel a kid who keeps wagging?", ["child", "attendance"], []),
+        ("Our mums want to homeschool", ["parent", "home schooling"], []),
+        ("Is smacking ever allowed?", ["corporal punishment"], []),
+        ("Can the AP sign this?", ["principal"], []),
+        # Initialisms count only in capitals: 'ap' and 'pd' inside ordinary words or in lower case do not.
+        ("the ap said a pd day", [], ["principal", "continuing education program"]),
+        ("What does the Act say about registration?", [], ["registration as a teacher"]),
+    ],
+)
+def test_everyday_words_are_given_the_acts_words(question, expected, absent):
+    terms = staff_terms(question, load_staff_vocabulary())
+    assert all(term in terms for term in expected), terms
+    assert not any(term in terms for term in absent), terms
+
+
+@pytest.mark.parametrize(
+    ("question", "cues"),
+    [
+        ("How long does a school community safety order last?", {"period"}),
+        ("How many days does a parent have to respond?", {"period"}),
+        ("What's the maximum penalty for running an unregistered school?", {"penalty"}),
+        ("At what age can a child leave school?", {"age"}),
+        ("Who appoints school attendance officers?", set()),
+    ],
+)
+def test_question_types_are_recognised(question, cues):
+    assert {name for name, asks, _ in QUESTION_CUES if asks.search(question)} == cues
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +258,19 @@ def test_second_stage_prefers_the_part_the_question_names(retriever):
     hits = retriever.retrieve("What principles in Part 1.2 guide education and training?", k=5, mode="full")
     assert hits[0].path and "Part 1.2" in " ".join(hits[0].path)
     assert hits[0].scores.get("part") == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "law_words"),
+    [
+        ("Can a mum homeschool her kids?", "home schooling"),
+        ("Do the kinder teachers need a police check?", "criminal history check"),
+    ],
+)
+def test_a_question_in_everyday_words_finds_the_provisions_in_the_acts_words(retriever, question, law_words):
+    hits = retriever.retrieve(question, k=3, mode="bm25")
+    assert any(law_words in retriever.corpus.get(h.document_id, h.provision_id).text.lower() for h in hits)
 
 
 @pytest.mark.slow
