@@ -20,9 +20,10 @@ How an answer is composed:
    retriever's top provision (or, for a question asking for a number that the
    top provision does not state, the provision whose segment states one). Up to
    ``max_answer_sentences - 1`` of its segments within 0.12 of its best are
-   quoted, at most 900 characters. A second provision is quoted only for a
+   quoted, at most 900 characters. A second provision is quoted for a
    question in two parts ("..., and does the student get paid?"): the one that
-   best answers the second part. On the development questions this (with
+   best answers the second part; or when its best segment is within 0.02 of the
+   answering provision's best (too close to call). On the development questions the one-provision rule (with
    definitions only when asked for) raised citation precision from 0.58 to 0.73
    and key-fact recall from 0.72 to 0.75, for citation recall 0.86 -> 0.73 and
    a CRAG score 0.64 -> 0.52 (an answer citing only the top provision is wrong
@@ -250,6 +251,13 @@ LONG_LINE_CHARS = 450
 # segment, to be quoted too. Key-fact recall on the dev questions by the second
 # margin: 0.04 0.713, 0.08 0.740, 0.10-0.15 0.753, 0.20 0.767 (longer answers); 0.12 is taken.
 SECOND_PART_MARGIN = 0.10
+# A second provision is also quoted when its best segment scores within this of the
+# answering provision's best: retrieval's top two are then too close to call, and
+# showing both lets staff see the one that answers. On the development questions
+# (citation precision / recall / CRAG): none 0.720/0.720/0.500, 0.00 0.713/0.733/0.521,
+# 0.02 0.707/0.760/0.564, 0.05 0.687/0.773/0.585. 0.02 is taken: past it each point of
+# recall costs more than a point of precision.
+CLOSE_SECOND_MARGIN = 0.02
 SAME_PROVISION_MARGIN = 0.12
 MAX_ANSWER_CHARS = 900
 # A question asking for a number opens with the best segment holding one, if it scores within this of the best.
@@ -701,7 +709,9 @@ class ExtractiveAnswerer:
         part, when it scores within ``SECOND_PART_MARGIN`` of the answering
         provision's best for that part (on the development questions this took a
         two-part question from citing a neighbouring section to the one on
-        payment; margins 0 to 0.10 differ by one citation). For a question
+        payment; margins 0 to 0.10 differ by one citation); or, for any question,
+        when another provision's best segment scores within ``CLOSE_SECOND_MARGIN``
+        of the answering provision's best (too close to call). For a question
         asking for a number the first sentence is the provision's best segment
         that holds one, when it scores within ``NUMBER_MARGIN``.
         """
@@ -728,8 +738,9 @@ class ExtractiveAnswerer:
             best = numbered or best
         chosen = [best]
         chars = len(best.segment.full_text)
-        if is_multi_part(evidence.question) and not evidence.named:
-            other = self._second_part_provision(ranked, primary)
+        if not evidence.named:
+            other = self._second_part_provision(ranked, primary) if is_multi_part(evidence.question) else None
+            other = other or self._close_second_provision(ranked, primary, best)
             if other is not None:
                 chosen.append(other)
                 chars += len(other.segment.full_text)
@@ -744,6 +755,14 @@ class ExtractiveAnswerer:
         # The best segment first, then the rest of the answering provision in the law's order.
         rest = sorted((c for c in chosen[1:] if c.segment.provision.uid == primary), key=lambda c: c.segment.start)
         return [chosen[0], *rest, *(c for c in chosen[1:] if c.segment.provision.uid != primary)]
+
+    @staticmethod
+    def _close_second_provision(ranked: list[Scored], primary: str, best: Scored) -> Scored | None:
+        """The best segment of another provision when it scores within ``CLOSE_SECOND_MARGIN`` of ``best``."""
+        other = next((c for c in ranked if c.segment.provision.uid != primary), None)
+        if other is None or other.score < best.score - CLOSE_SECOND_MARGIN:
+            return None
+        return other
 
     @staticmethod
     def _second_part_provision(ranked: list[Scored], primary: str) -> Scored | None:
