@@ -285,7 +285,7 @@ class Retriever:
             self.rows_of.setdefault(uid, []).append(row)
         self.row_document = np.array([p.document_id for p in self.passages])
         self.abbreviations = mine_abbreviations(corpus.provisions)
-        self.vocabulary = load_staff_vocabulary() if settings.staff_vocabulary_weight > 0 else ()
+        self.vocabulary = load_staff_vocabulary() if settings.thesaurus_weight > 0 else ()
         self._reranker = None
 
     @property
@@ -326,7 +326,7 @@ class Retriever:
         """BM25 (bm25s defaults: k1 = 1.5, b = 0.75) of the best passages, by row; empty when no term matches.
 
         ``expansion`` (the Act's words for the question's everyday words) adds its own BM25
-        score times ``settings.staff_vocabulary_weight``, leaving out words the question has.
+        score times ``settings.thesaurus_weight``, leaving out words the question has.
         """
         vocab = self.index.bm25.vocab_dict
         tokens = [t for t in bm25_tokens(query) if t in vocab]
@@ -335,7 +335,7 @@ class Retriever:
             return {}
         scores = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.passages), dtype=np.float32)
         if extra:
-            scores = scores + self.settings.staff_vocabulary_weight * self.index.bm25.get_scores(extra)
+            scores = scores + self.settings.thesaurus_weight * self.index.bm25.get_scores(extra)
         mask = self._mask(document)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)

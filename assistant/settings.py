@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     # Weight of the BM25 score of the Act's words for a question's everyday words
     # (assistant/data/staff_vocabulary.json); 0 turns the thesaurus off.
-    staff_vocabulary_weight: float = 0.5
+    thesaurus_weight: float = 0.5
     # Passages fetched from each first-stage signal before fusing to provisions.
     candidate_passages: int = 100
     # Provisions the second stage reorders.
