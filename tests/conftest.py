@@ -50,3 +50,26 @@ def built_index_settings(tmp_path_factory) -> Settings:
         shutil.copy(project_cache, settings.data_dir / project_cache.name)
     build_index(load_corpus(settings), settings, Embedder(settings), force=True, progress=False)
     return settings
+
+
+@pytest.fixture(scope="session")
+def live_settings(built_index_settings, tmp_path_factory) -> Settings:
+    """The session's built index with a private data folder, so feedback rows are the live app's own."""
+    return Settings(**{**built_index_settings.model_dump(), "data_dir": tmp_path_factory.mktemp("live-app-data")})
+
+
+@pytest.fixture(scope="session")
+def live_assistant(live_settings):
+    """One real Assistant, shared by the tests that drive the served app and compare with the Python API."""
+    from assistant.pipeline import Assistant
+
+    return Assistant.load(live_settings, build_if_missing=False)
+
+
+@pytest.fixture(scope="session")
+def live_app_url(live_settings, live_assistant):
+    """The real app (API + UI, as ``python app.py`` serves it) on a free loopback port."""
+    from assistant.server import create_server, serve_in_background
+
+    with serve_in_background(create_server(live_settings, live_assistant)) as url:
+        yield f"{url}/"

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 
-from live_app import load_assistant, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,23 +70,6 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def app_settings(tmp_path_factory) -> Settings:
-    # The project's index, but a private data folder so the feedback row is this test's own.
-    return Settings(data_dir=tmp_path_factory.mktemp("browser-data"))
-
-
-@pytest.fixture(scope="module")
-def assistant(app_settings):
-    return load_assistant(app_settings)
-
-
-@pytest.fixture(scope="module")
-def app_url(app_settings, assistant):
-    with serve(app_settings, assistant) as url:
-        yield url
-
-
 @pytest.fixture()
 def page(chromium):
     from playwright.sync_api import sync_playwright
@@ -114,11 +96,11 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_settings):
-    expected = assistant.ask(QUESTION)
+def test_ask_open_the_cited_provision_and_flag_it(page, live_app_url, live_assistant, live_settings):
+    expected = live_assistant.ask(QUESTION)
     assert expected.citations, "the pipeline should answer this gold-set question with citations"
 
-    page.goto(app_url)
+    page.goto(live_app_url)
     page.locator("#question textarea").fill(QUESTION)
     page.locator("#ask-button").click()
 
@@ -137,7 +119,7 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
     marked = " ".join(m.inner_text() for m in panel.locator("mark.quote").all())
     assert _squash(marked) == _squash(expected.citations[0].quote)
     assert expected.citations[0].path[0] in panel.locator(".crumbs").inner_text()
-    assert panel.locator("details.history").count() == (1 if assistant.provision(expected.citations[0].document_id, expected.citations[0].provision_id).notes else 0)
+    assert panel.locator("details.history").count() == (1 if live_assistant.provision(expected.citations[0].document_id, expected.citations[0].provision_id).notes else 0)
     provision_png = _save(page, "ui-provision.png", "provision.png")
 
     page.locator("#feedback-wrong input[type=checkbox]").check()
@@ -151,7 +133,7 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
     row_id = int(re.search(r"feedback #(\d+)", status.inner_text())[1])
     _save(page, "ui-feedback.png")
 
-    with sqlite3.connect(app_settings.data_dir / "feedback.sqlite3") as conn:
+    with sqlite3.connect(live_settings.data_dir / "feedback.sqlite3") as conn:
         row = conn.execute(
             "SELECT question, rating, wrong_citation, citation_label, comment, answer_text, citations_json, source FROM feedback WHERE id = ?", (row_id,)
         ).fetchone()
@@ -165,8 +147,8 @@ def test_ask_open_the_cited_provision_and_flag_it(page, app_url, assistant, app_
     assert answer_png.stat().st_size > 10_000 and provision_png.stat().st_size > 10_000
 
 
-def test_the_provision_browser_opens_typed_references_and_the_hierarchy(page, app_url):
-    page.goto(app_url)
+def test_the_provision_browser_opens_typed_references_and_the_hierarchy(page, live_app_url):
+    page.goto(live_app_url)
     page.get_by_role("tab", name="Browse provisions").click()
     page.locator("#provision-ref input, #provision-ref textarea").first.fill("Sch 2 cl 2")
     page.locator("#provision-open").click()
@@ -184,8 +166,8 @@ def test_the_provision_browser_opens_typed_references_and_the_hierarchy(page, ap
     _save(page, "ui-browse.png")
 
 
-def test_a_follow_up_is_rewritten_and_hostile_text_stays_text(page, app_url):
-    page.goto(app_url)
+def test_a_follow_up_is_rewritten_and_hostile_text_stays_text(page, live_app_url):
+    page.goto(live_app_url)
     ask = page.locator("#ask-button")
     page.locator("#question textarea").fill(QUESTION)
     ask.click()

@@ -6,9 +6,6 @@ import pytest
 from gradio_client import Client
 
 from assistant.records import Answer
-from assistant.settings import Settings
-
-from live_app import load_assistant, serve
 
 pytestmark = pytest.mark.slow
 
@@ -17,19 +14,8 @@ VOLATILE = {"timings_ms"}
 
 
 @pytest.fixture(scope="module")
-def app_settings(tmp_path_factory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("client-data"))
-
-
-@pytest.fixture(scope="module")
-def assistant(app_settings):
-    return load_assistant(app_settings)
-
-
-@pytest.fixture(scope="module")
-def client(app_settings, assistant):
-    with serve(app_settings, assistant) as url:
-        yield Client(url, verbose=False)
+def client(live_app_url):
+    return Client(live_app_url, verbose=False)
 
 
 def _stable(answer: dict) -> dict:
@@ -44,9 +30,9 @@ def _stable(answer: dict) -> dict:
         ("What are the Victorian school holiday dates for 2027?", ""),
     ],
 )
-def test_the_ask_endpoint_returns_the_python_apis_answer(client, assistant, question, document):
+def test_the_ask_endpoint_returns_the_python_apis_answer(client, live_assistant, question, document):
     over_http = client.predict(question=question, document=document, mode="", api_name="/ask")
-    in_process = assistant.ask(question, document=document or None).model_dump(mode="json")
+    in_process = live_assistant.ask(question, document=document or None).model_dump(mode="json")
 
     assert _stable(over_http) == _stable(in_process)
     answer = Answer.model_validate(over_http)
