@@ -56,14 +56,17 @@ PLACEHOLDER_LINE_RE = re.compile(r"^[\s*]+$")
 MARKUP_RE = re.compile(r"\*+")
 SPACES_RE = re.compile(r"[ \t\u00a0]+")
 
+# A Part number: 2.4, 2.1A, 2A.1.
+PART_NUMBER = r"\d+[A-Z]*\.\d+[A-Z]*"
+
 # Cross-references in law text.
 CROSS_REF_RE = re.compile(
     rf"\b(?:section|sections|s\.)\s+(?P<section>{SECTION_NUMBER})(?P<pin>(?:\([0-9A-Za-z]+\))*)"
     rf"|\b(?:subsection|subsections)\s+(?P<subsection>\({SUBSECTION_LABEL}\)(?:\([a-z]+\))?)"
     rf"|\bclause\s+(?P<clause>{CLAUSE_NUMBER})\s+of\s+Schedule\s+(?P<clause_schedule>\d+)"
     rf"|\bSchedule\s+(?P<schedule>\d+)\b"
-    rf"|\bPart\s+(?P<part>\d+[A-Z]*\.\d+[A-Z]*)\b"
-    rf"|\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<division_part>\d+[A-Z]*\.\d+[A-Z]*)"
+    rf"|\bPart\s+(?P<part>{PART_NUMBER})\b"
+    rf"|\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<division_part>{PART_NUMBER})"
 )
 
 # A provision named in a question: "s 2.1.1", "section 2.6.9(1A)", "sec. 5.2.1",
@@ -78,6 +81,9 @@ QUERY_SCHEDULE_CLAUSE_RE = re.compile(
     re.IGNORECASE,
 )
 QUERY_SCHEDULE_RE = re.compile(r"\b(?:sch(?:edule)?\.?)\s*(?P<schedule>\d+)\b", re.IGNORECASE)
+# A Part or Division named in a question: "Part 2.4", "Division 3 of Part 2.6".
+QUERY_PART_RE = re.compile(rf"\bPart\s+(?P<part>{PART_NUMBER})\b", re.IGNORECASE)
+QUERY_DIVISION_RE = re.compile(rf"\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<part>{PART_NUMBER})\b", re.IGNORECASE)
 QUERY_FUNCTION_RE = re.compile(r"\bfunction\s+(?P<function>[1-9])\b", re.IGNORECASE)
 VET_MENTION_RE = re.compile(r"\bVET\b|\bclusters?\b|vocational", re.IGNORECASE)
 

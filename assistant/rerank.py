@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant import patterns
 from assistant.retrieve import min_max
 
 if TYPE_CHECKING:
@@ -50,10 +51,6 @@ _ASKS_BEFORE_RE = re.compile(
 _ASKS_AFTER_RE = re.compile(r"^['’\"”]?\s*(?:(?:under|in|for|according\s+to)\b[^?]{0,30})?[?.!]?\s*$", re.IGNORECASE)
 _MEAN_AFTER_RE = re.compile(r"^['’\"”]?\s+(?:actually\s+|legally\s+)?mean\b", re.IGNORECASE)
 MEANING_HEADING_RE = re.compile(r"^(?:Meaning|Definitions?) of (?:an? |the )?(?P<term>.+?)(?: in this \w+)?$", re.IGNORECASE)
-PART_RE = re.compile(r"\bPart\s+(?P<part>\d+[A-Z]*\.\d+[A-Z]*)\b", re.IGNORECASE)
-DIVISION_RE = re.compile(r"\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<part>\d+[A-Z]*\.\d+[A-Z]*)\b", re.IGNORECASE)
-_PATH_PART_RE = re.compile(r"^Part (?P<part>\S+?)—")
-_PATH_DIVISION_RE = re.compile(r"^Division (?P<division>\S+?)—")
 
 # Question types and the law-text shapes that answer them: a "how long" question is answered
 # by a provision that states a period, a "what's the penalty" question by one with a penalty.
@@ -99,8 +96,8 @@ class Reranker:
                     self.defines[_norm(unit.term)].add(provision.uid)
             if m := MEANING_HEADING_RE.match(provision.heading):
                 self.defines[_norm(m.group("term"))].add(provision.uid)
-            part = next((m.group("part") for p in provision.path if (m := _PATH_PART_RE.match(p))), "")
-            division = next((m.group("division") for p in provision.path if (m := _PATH_DIVISION_RE.match(p))), "")
+            groups = {m["kind"]: m["number"] for p in provision.path if (m := patterns.GROUP_HEADING_RE.match(p))}
+            part, division = groups.get("Part", ""), groups.get("Division", "")
             self.part_of[provision.uid] = (part.upper(), division.upper())
         self.shapes = {
             provision.uid: {name for name, _, shape in QUESTION_CUES if shape.search(provision.text)}
@@ -128,8 +125,8 @@ class Reranker:
         return found
 
     def named_parts(self, query: str) -> set[tuple[str, str]]:
-        named = {(m.group("part").upper(), m.group("division").upper()) for m in DIVISION_RE.finditer(query)}
-        named |= {(m.group("part").upper(), "") for m in PART_RE.finditer(query)}
+        named = {(m.group("part").upper(), m.group("division").upper()) for m in patterns.QUERY_DIVISION_RE.finditer(query)}
+        named |= {(m.group("part").upper(), "") for m in patterns.QUERY_PART_RE.finditer(query)}
         return named
 
     def rerank(self, query: str, query_vector: np.ndarray | None, candidates: list[_Candidate]) -> list[_Candidate]:
