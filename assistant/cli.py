@@ -14,7 +14,7 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 # Modules that add subcommands, in the order they appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ("assistant.corpus_commands", "assistant.index_commands", "assistant.feedback_commands", "assistant.eval_commands", "assistant.ask_commands")
+COMMAND_MODULES: tuple[str, ...] = ("assistant.corpus_commands", "assistant.index_commands", "assistant.reranker_commands", "assistant.feedback_commands", "assistant.eval_commands", "assistant.ask_commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -105,7 +105,7 @@ class Hit(Record):
     path: list[str]
     score: float
     rank: int
-    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank, lookup.")
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank, cross_encoder, lookup.")
     best_passage_id: str
     best_passage_text: str
 
@@ -150,3 +150,31 @@ class Answer(Record):
     rewritten_question: str | None = None
     removed_sentences: int = Field(default=0, description="Generated sentences dropped for lacking a valid citation.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class TrainingQuestion(Record):
+    """A staff-style question written for training the reranker, with the provision that answers it.
+
+    Written from the law text (assistant/data/reranker_questions.jsonl), never from
+    evaluation questions: tests/test_reranker_training.py checks none is a near copy of one.
+    """
+
+    question: str
+    document: str
+    provision: str
+    style: Literal["everyday", "scenario", "direct", "definition", "neighbour"] = "direct"
+
+
+class RerankerGroup(Record):
+    """One training example for the cross-encoder: a question, the passage that answers it, and hard negatives.
+
+    Negatives are the first stage's own best passages of other provisions for the
+    question: the look-alikes the second stage exists to tell apart.
+    """
+
+    query: str
+    positive: str = Field(description="Passage id of the answering passage.")
+    positive_text: str | None = Field(default=None, description="Text to use instead of the passage's own (a sentence removed for inverse-cloze queries).")
+    negatives: list[str] = Field(description="Passage ids of other provisions' passages, the first stage's best first.")
+    source: Literal["written", "heading", "definition", "sentence"]
+    first_rank: int = Field(description="The answering provision's rank in the first stage (99 when outside the top 16).")
