@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     candidate_passages: int = 100
     # Provisions the second stage reorders.
     rerank_depth: int = 20
+    # The second stage's cross-encoder (assistant/cross_encoder.py): empty means the one shipped in
+    # assistant/data/reranker; any local Hugging Face sequence-classification folder works.
+    reranker_model: str = ""
+    # Weight of its min-max normalised score against the rule-based second-stage score; 0 turns it
+    # off (no model is loaded). Chosen on the development questions: see assistant/rerank.py.
+    reranker_weight: float = 1.0
+    # Word pieces of question + passage it reads (the length it was trained with).
+    reranker_max_tokens: int = 192
+    # How many of the second stage's best candidates it reads: its cost grows with this.
+    reranker_depth: int = 15
     # Which first-stage signals run, and whether the second stage reorders them:
     # 'bm25' or 'dense' alone, 'hybrid' (both fused), 'full' (hybrid + second stage).
     retrieval_mode: Literal["bm25", "dense", "hybrid", "full"] = "full"

@@ -19,13 +19,16 @@ from assistant.retrieve import MODES, Retriever, hit_at_k, reciprocal_rank
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
 
 # What the stack reaches on the development questions (hit rate: an answering provision in the top 5).
-# Measured on 76 answerable questions: bm25 0.882/0.715, dense 0.829/0.692, hybrid 0.947/0.813,
-# full 0.947/0.828 (recall@5 / MRR@10). The target (0.95 / 0.85) is not met: MRR falls short.
+# Measured on 76 answerable questions (recall@5 / MRR@10): bm25 0.882/0.715, dense 0.829/0.692,
+# hybrid 0.947/0.813, second stage without its cross-encoder ("rules") 0.947/0.828, full 0.961/0.881.
+# The target is recall@5 >= 0.95 and MRR@10 >= 0.85; the floors leave room for CPUs without
+# bfloat16, where the cross-encoder runs in float32 and its scores differ in the third decimal.
 FLOORS = {
     "bm25": {"recall@5": 0.86, "mrr@10": 0.69},
     "dense": {"recall@5": 0.80, "mrr@10": 0.65},
     "hybrid": {"recall@5": 0.92, "mrr@10": 0.79},
-    "full": {"recall@5": 0.92, "mrr@10": 0.81},
+    "rules": {"recall@5": 0.92, "mrr@10": 0.81},
+    "full": {"recall@5": 0.94, "mrr@10": 0.85},
 }
 
 
@@ -52,18 +55,23 @@ def test_each_stage_earns_its_place(built_index_settings, capsys):
     settings = built_index_settings
     corpus = load_corpus(settings)
     embedder = Embedder(settings)
-    retriever = Retriever(corpus, load_index(settings, corpus, embedder), embedder, settings)
+    index = load_index(settings, corpus, embedder)
+    retriever = Retriever(corpus, index, embedder, settings)
+    rules_only = Retriever(corpus, index, embedder, settings.model_copy(update={"reranker_weight": 0.0}))
     questions = dev_questions()
     assert len(questions) >= 40
-    results = {mode: evaluate(retriever, questions, mode) for mode in MODES}
+    results = {mode: evaluate(retriever, questions, mode) for mode in MODES if mode != "full"}
+    results["rules"] = evaluate(rules_only, questions, "full")
+    results["full"] = evaluate(retriever, questions, "full")
     with capsys.disabled():
         print(f"\nretrieval on {len(questions)} development questions (hit rate of an answering provision)")
         print(f"{'mode':<8}" + "".join(f"{name:>11}" for name in results["bm25"]))
         for mode, metrics in results.items():
             print(f"{mode:<8}" + "".join(f"{value:>11.3f}" for value in metrics.values()))
     assert results["hybrid"]["mrr@10"] >= max(results["bm25"]["mrr@10"], results["dense"]["mrr@10"])
-    assert results["full"]["mrr@10"] >= results["hybrid"]["mrr@10"]
-    assert results["full"]["recall@5"] >= results["hybrid"]["recall@5"]
+    assert results["rules"]["mrr@10"] >= results["hybrid"]["mrr@10"]
+    assert results["full"]["mrr@10"] > results["rules"]["mrr@10"]
+    assert results["full"]["recall@5"] >= results["rules"]["recall@5"]
     for mode, floors in FLOORS.items():
         for metric, floor in floors.items():
             assert results[mode][metric] >= floor, f"{mode} {metric} {results[mode][metric]:.3f} < {floor}"
