@@ -131,13 +131,17 @@ class Assistant:
 
     @classmethod
     def load(cls, settings: Settings | None = None, build_if_missing: bool = True) -> Assistant:
-        """Load the corpus, the embedding model and the index (building it on first start when allowed)."""
+        """Load the corpus, the embedding model, the index (building it on first start when allowed) and the cross-encoder."""
         settings = settings or Settings()
         corpus = load_corpus(settings)
         embedder = Embedder(settings).load()
         index = ensure_index(corpus, settings, embedder) if build_if_missing else load_index(settings, corpus, embedder)
         vectors = _QueryVectors(embedder)
-        return cls(settings, corpus, vectors, Retriever(corpus, index, vectors, settings))
+        retriever = Retriever(corpus, index, vectors, settings)
+        if settings.retrieval_mode == "full" and settings.reranker_weight > 0:
+            # A missing or corrupt cross-encoder stops start-up with its fix, not the first question.
+            retriever.reranker.cross_encoder.load()
+        return cls(settings, corpus, vectors, retriever)
 
     # --- properties ------------------------------------------------------------------------
     @property

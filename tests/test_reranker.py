@@ -204,3 +204,14 @@ def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     assert first["groups_by_source"] == {"written": 8}
     scorer = CrossEncoder(Settings(reranker_model=str(tmp_path / "a"), reranker_max_tokens=48))
     assert len(scorer.score("enrol at school 3?", [passages["etra-2006/x#3"], passages["etra-2006/x#4"]])) == 2
+
+
+@pytest.mark.slow
+def test_the_assistant_refuses_to_start_with_a_corrupt_reranker(built_index_settings, tmp_path):
+    from assistant.pipeline import Assistant
+
+    copy = tmp_path / "reranker"
+    shutil.copytree(SHIPPED_RERANKER, copy)
+    (copy / "reranker.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelError, match="reranker"):
+        Assistant.load(built_index_settings.model_copy(update={"reranker_model": str(copy)}), build_if_missing=False)
