@@ -5,7 +5,8 @@ the same command runs on CPU, for hours rather than seconds):
 
 * start from all-MiniLM-L6-v2's first four layers plus a one-logit head (six layers
   scored no better on dev and cost half as much again to run; two or three layers
-  barely learned, final loss 2.0 / 1.9 against 1.1, dev MRR@10 0.76 at three);
+  barely learned, final loss 2.0 / 1.9 against 1.1; three layers at lr 1e-4 for six
+  epochs reach dev MRR@10 0.858 against 0.881, for about 20 ms less per question);
 * freeze the word-embedding table, so only the other tensors (about 15 MB in fp16)
   need shipping and the rest comes from the verified base package;
 * each step takes 32 groups of one positive and 7 negatives sampled from the first
