@@ -38,7 +38,10 @@ from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuil
 from assistant.records import Passage
 from assistant.settings import Settings
 
-FORMAT_VERSION = 1
+# Raised whenever the same corpus and settings would give different passages (a parser or
+# chunker change), so an index built by older code is rebuilt rather than served stale.
+# 2: Division headings printed in the body but missing from the contents (Part 2.7) are paths, not text.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

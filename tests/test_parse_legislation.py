@@ -122,12 +122,19 @@ def test_schedule_2_clause_2(act):
         ("2A.1.4", ["Chapter 2A—Early childhood education and care", "Part 2A.1—Government ELC workforce", "Division 2—Employment in government ELC workforce"]),
         ("3.1.1", ["Chapter 3—Post school education and training", "Part 3.1—Vocational education and training", "Division 1—Government funded vocational education and training"]),
         ("4.3.1", ["Chapter 4—Victorian Registration and Qualifications Authority", "Part 4.3—Registration of students and providers", "Division 1—Schools"]),
+        # A Division heading printed in bold in the body but left out of the contents.
+        ("2.7.9", ["Chapter 2—School education", "Part 2.7—State funding for non‑Government schools", "Division 3—School Policy and Funding Advisory Council"]),
         ("5.2.1", ["Chapter 5—General", "Part 5.2—Minister's powers"]),
         ("6.1.43", ["Chapter 6—Repeals, amendments, savings and transitionals", "Part 6.1—Repeals, amendments, savings and transitionals"]),
     ],
 )
 def test_hierarchy_paths(act, provision, path):
     assert act[provision].path == path
+
+
+def test_a_group_heading_missing_from_the_contents_is_not_law_text_of_the_section_before_it(act):
+    assert "Division 3" not in act["2.7.8"].text
+    assert act["2.7.8"].text.rstrip().endswith("School Policy and Funding Advisory Council.")
 
 
 def test_roman_i_after_h_is_a_paragraph(act):

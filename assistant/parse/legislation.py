@@ -175,6 +175,11 @@ def _split_blocks(lines: list[str], toc: list[TocEntry]) -> tuple[list[_Block], 
                 _enter_group(groups, group_order, entry)
                 current = None
             continue
+        if schedule is None and (group := _unlisted_group_heading(raw)) is not None:
+            # A few group headings are printed (in bold) in the body but left out of the contents.
+            _enter_group(groups, group_order, group)
+            current = None
+            continue
         if schedule is not None and (clause := _SCHEDULE_CLAUSE_RE.match(raw)):
             heading = p.strip_markup(clause["heading"])
             current = _start_block(blocks, _Block("schedule_clause", f"{schedule.number}:{clause['number']}", heading, path()))
@@ -190,6 +195,18 @@ def _split_blocks(lines: list[str], toc: list[TocEntry]) -> tuple[list[_Block], 
             current.lines.append(raw)
     missing.extend(e for e in toc[ti:] if e.kind == "section")
     return blocks, missing
+
+
+def _unlisted_group_heading(raw: str) -> TocEntry | None:
+    """A Division or Subdivision heading printed in bold on a line of its own, e.g. '**Division 3—School Policy and Funding Advisory Council**'."""
+    stripped = raw.strip()
+    if not (stripped.startswith("**") and stripped.endswith("**")):
+        return None
+    text = p.strip_markup(stripped)
+    g = p.GROUP_HEADING_RE.match(text)
+    if g is None or g["kind"] not in ("Division", "Subdivision"):
+        return None
+    return TocEntry(g["kind"].lower(), g["number"], g["title"].strip(), text)
 
 
 def _enter_group(groups: dict[str, str], group_order: list[str], entry: TocEntry) -> None:
