@@ -165,6 +165,8 @@ class CrossEncoder:
         import torch
 
         self.load()
+        if not self._bert_pairs:
+            return self._score_with_tokenizer(query, texts)
         question = self._pieces(query)
         pairs = [self._pair(question, self._pieces(text)) for text in texts]
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
@@ -186,6 +188,23 @@ class CrossEncoder:
                 for row, logit in zip(rows, logits.tolist(), strict=True):
                     out[row] = logit
         return out
+
+    def _score_with_tokenizer(self, query: str, texts: list[str]) -> list[float]:
+        """The general path, for a configured model whose tokenizer pairs texts its own way (RoBERTa, DistilBERT, ...)."""
+        import torch
+
+        with self._lock, torch.inference_mode():
+            encoded = self._tokenizer(
+                [query] * len(texts), list(texts), truncation="longest_first", max_length=self.settings.reranker_max_tokens, padding=True, return_tensors="pt"
+            )
+            return [float(x) for x in self._model(**encoded).logits[:, 0].float()]
+
+    @cached_property
+    def _bert_pairs(self) -> bool:
+        """Whether ``_pair`` builds exactly what the tokenizer would ([CLS] a [SEP] b [SEP] with segment ids)."""
+        sample = self._tokenizer("who appoints", "the Minister appoints")
+        ids, types = self._pair(self._pieces("who appoints"), self._pieces("the Minister appoints"))
+        return sample["input_ids"] == ids and sample.get("token_type_ids") == types
 
     def _pieces(self, text: str) -> tuple[int, ...]:
         return _word_pieces(self._tokenizer, text)

@@ -215,3 +215,17 @@ def test_the_assistant_refuses_to_start_with_a_corrupt_reranker(built_index_sett
     (copy / "reranker.safetensors").write_bytes(b"not weights")
     with pytest.raises(ModelError, match="reranker"):
         Assistant.load(built_index_settings.model_copy(update={"reranker_model": str(copy)}), build_if_missing=False)
+
+
+def test_a_model_whose_tokenizer_pairs_texts_differently_is_scored_through_its_tokenizer(tmp_path):
+    """DistilBERT takes no segment ids: the fast BERT-style pairing must not be used for it."""
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
+
+    from assistant.embed import default_model_path
+
+    folder = tmp_path / "distil"
+    config = DistilBertConfig(vocab_size=30522, dim=32, n_layers=1, n_heads=2, hidden_dim=64, num_labels=1)
+    DistilBertForSequenceClassification(config).save_pretrained(folder)
+    DistilBertTokenizer(vocab_file=str(default_model_path() / "vocab.txt")).save_pretrained(folder)
+    scorer = CrossEncoder(Settings(reranker_model=str(folder)))
+    assert len(scorer.score("Who appoints attendance officers?", ["The Minister may appoint.", "Penalty: 10 penalty units."])) == 2
