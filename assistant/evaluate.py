@@ -235,12 +235,23 @@ def provenance(settings: Settings, gold: GoldSet, corpus: Corpus) -> dict[str, A
         "gold": {"path": _relative(str(gold.path.resolve())), "sha256": gold.sha256, "items": len(gold.items)},
         "corpus_sha256": corpus.hashes(),
         "embedding_model": {"id": embedder.model_id, "weights_sha256": embedder.weights_sha256},
+        "reranker": _reranker_identity(settings),
         "index_manifest_sha256": file_sha256(index_manifest) if index_manifest.is_file() else None,
         "settings": {key: _relative(value) for key, value in settings.model_dump(mode="json").items()},
         "python": platform.python_version(),
         "platform": platform.platform(),
         "command": " ".join(["assistant", *(_relative(arg) for arg in sys.argv[1:])]) if Path(sys.argv[0]).name in {"assistant", "__main__.py"} else "",
     }
+
+
+def _reranker_identity(settings: Settings) -> dict[str, Any] | None:
+    """The cross-encoder a 'full' run used (None when it is off)."""
+    if settings.reranker_weight <= 0:
+        return None
+    from assistant.cross_encoder import CrossEncoder
+
+    scorer = CrossEncoder(settings)
+    return {"id": scorer.model_id, "weights_sha256": scorer.weights_sha256, "weight": settings.reranker_weight, "depth": settings.reranker_depth}
 
 
 # --- the gate ------------------------------------------------------------------------------

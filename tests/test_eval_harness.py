@@ -118,6 +118,7 @@ def test_writes_results_summary_and_report(scripted, gold_file, tmp_path):
     assert len(provenance["git_commit"]) == 40
     assert set(provenance["corpus_sha256"]) and all(len(h) == 64 for h in provenance["corpus_sha256"].values())
     assert provenance["embedding_model"]["id"] and len(provenance["embedding_model"]["weights_sha256"]) == 64
+    assert provenance["reranker"]["id"] == "shipped" and len(provenance["reranker"]["weights_sha256"]) == 64
     assert provenance["settings"]["retrieval_mode"] == Settings().retrieval_mode
     assert provenance["date"].startswith("20")
 
