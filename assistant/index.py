@@ -41,7 +41,8 @@ from assistant.settings import Settings
 # Raised whenever the same corpus and settings would give different passages (a parser or
 # chunker change), so an index built by older code is rebuilt rather than served stale.
 # 2: Division headings printed in the body but missing from the contents (Part 2.7) are paths, not text.
-FORMAT_VERSION = 2
+# 3: a schedule clause heading printed in bold (Sch 6 cl 9) starts its own clause.
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

@@ -31,7 +31,7 @@ def test_every_section_in_the_table_of_contents_is_in_the_body_with_its_heading(
         ("3", ["1", "2", "3", "4"]),
         ("4", ["1", "2", "3", "4", "5", "6"]),
         ("5", ["1", "2", "3", "4", "4A", "5", "5A", "7", "8", "8A", "8B", "8C", "9", "10"]),
-        ("6", ["1", "2", "3", "4", "5", "6", "7", "8", "8A", "10", "11", "12", "13", "14"]),
+        ("6", ["1", "2", "3", "4", "5", "6", "7", "8", "8A", "9", "10", "11", "12", "13", "14"]),
         ("7", ["1", "2", "3", "4", "5"]),
         ("8", [f"1.{n}" for n in range(1, 14)]),
     ],
@@ -130,6 +130,14 @@ def test_schedule_2_clause_2(act):
 )
 def test_hierarchy_paths(act, provision, path):
     assert act[provision].path == path
+
+
+def test_a_schedule_clause_heading_printed_in_bold_starts_its_own_clause(act):
+    clause = act["Sch 6 cl 9"]
+    assert clause.heading == "TAFE teaching staff"
+    assert clause.text.startswith("Declaring a position or class of positions on the staff of a TAFE institute")
+    assert "TAFE teaching staff" not in act["Sch 6 cl 8A"].text
+    assert any("Sch. 6 cl. 9 substituted" in note for note in clause.notes)
 
 
 def test_a_group_heading_missing_from_the_contents_is_not_law_text_of_the_section_before_it(act):

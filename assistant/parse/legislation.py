@@ -23,7 +23,11 @@ from assistant.records import CrossRef, Provision, Unit
 # this way are reported as missing from the body.
 _TOC_LOOKAHEAD = 6
 _SOFT_BREAK_RE = re.compile(r" {2,}\n(?=[^\n])")
-_SCHEDULE_CLAUSE_RE = re.compile(rf"^\t(?P<number>{p.CLAUSE_NUMBER})\s+(?P<heading>\S.*)$")
+# A clause heading inside a schedule: tab-led ("\t10 Training agents"), or once, after a
+# substitution note, printed in bold on a line of its own (" **9 TAFE teaching staff**").
+_SCHEDULE_CLAUSE_RE = re.compile(
+    rf"^(?:\t(?P<number>{p.CLAUSE_NUMBER})\s+(?P<heading>\S.*)|\s*\*\*(?P<bold_number>{p.CLAUSE_NUMBER})\s+(?P<bold_heading>[^*]+)\*\*\s*)$"
+)
 _LEVEL = {"subsection": 1, "definition": 2, "paragraph": 3, "subparagraph": 4, "subsubparagraph": 5}
 
 
@@ -181,8 +185,9 @@ def _split_blocks(lines: list[str], toc: list[TocEntry]) -> tuple[list[_Block], 
             current = None
             continue
         if schedule is not None and (clause := _SCHEDULE_CLAUSE_RE.match(raw)):
-            heading = p.strip_markup(clause["heading"])
-            current = _start_block(blocks, _Block("schedule_clause", f"{schedule.number}:{clause['number']}", heading, path()))
+            number = clause["number"] or clause["bold_number"]
+            heading = p.strip_markup(clause["heading"] or clause["bold_heading"])
+            current = _start_block(blocks, _Block("schedule_clause", f"{schedule.number}:{number}", heading, path()))
             continue
         if (rep := p.REPEALED_SECTIONS_RE.match(p.strip_markup(raw))) and not re.search(r"\bnew s", raw):
             numbers = re.findall(p.SECTION_NUMBER, rep["numbers"])
