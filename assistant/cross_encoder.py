@@ -131,13 +131,15 @@ class CrossEncoder:
 
     def _load_shipped(self, torch, BertConfig, BertForSequenceClassification, AutoTokenizer):
         """Base model's word embeddings + the trained tensors from reranker.safetensors."""
+        from safetensors import safe_open
         from safetensors.torch import load_file
 
         base = base_model_path(self.manifest)
         config = BertConfig.from_pretrained(str(self.path))
         model = BertForSequenceClassification(config)
-        base_tensors = load_file(str(base / "model.safetensors"))
-        word_embeddings = next(v for k, v in base_tensors.items() if k.endswith("embeddings.word_embeddings.weight"))
+        with safe_open(str(base / "model.safetensors"), framework="pt") as base_tensors:
+            name = next(k for k in base_tensors.keys() if k.endswith("embeddings.word_embeddings.weight"))
+            word_embeddings = base_tensors.get_tensor(name)
         trained = {k: v.float() for k, v in load_file(str(self.path / WEIGHTS)).items()}
         trained["bert.embeddings.word_embeddings.weight"] = word_embeddings.float()
         missing, unexpected = model.load_state_dict(trained, strict=False)

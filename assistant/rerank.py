@@ -199,9 +199,10 @@ class Reranker:
         (recall@5 0.961, MRR@10 0.881 either way); at 0.3, MRR@10 drops to 0.864.
         """
         head = [c.scores["rerank"] for c in ranked[: self.cross_encoder_depth]]
-        if len(head) < 2 or head[0] == head[-1]:
-            return len(head) < 2
-        return (head[0] - head[1]) / (head[0] - min(head)) >= DECISIVE_LEAD
+        if len(head) < 2:
+            return True
+        spread = head[0] - head[-1]
+        return spread > 0 and (head[0] - head[1]) / spread >= DECISIVE_LEAD
 
     def add_cross_encoder(self, query: str, shortlist: list[_Candidate]) -> None:
         """Blend the cross-encoder's reading of question + best passage into each candidate's score.
@@ -221,4 +222,3 @@ class Reranker:
 
 def _norm(term: str) -> str:
     return " ".join(term.lower().split())
-

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
+from assistant.reranker_training import passages_file
 
 WRITTEN_QUESTIONS = Path(__file__).parent / "data" / "reranker_questions.jsonl"
 STAFF_VOCABULARY_FILE = Path(__file__).parent / "data" / "staff_vocabulary.json"
@@ -166,9 +167,8 @@ def mine_groups(
                 jobs.append((query, provision.uid, by_id[passage.passage_id], text, source))
     groups = []
     for query, uid, row, text, source in tqdm(jobs, desc="mining reranker groups", disable=not progress):
-        vector = retriever.embedder.encode([query])[0]
         if row is None:
-            row = retriever._best_row_for(uid, vector)
+            row = retriever._best_row_for(uid, retriever.embedder.encode([query])[0])
         hits = retriever.retrieve(query, k=NEGATIVES + 1, mode="hybrid")
         ranked = [f"{h.document_id}/{h.provision_id}" for h in hits]
         groups.append(
@@ -191,7 +191,3 @@ def write_groups(groups: Sequence[RerankerGroup], passages: Sequence[Passage], f
     used = {g.positive for g in groups} | {n for g in groups for n in g.negatives}
     texts = {p.passage_id: p.embed_text for p in passages if p.passage_id in used}
     passages_file(file).write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-
-
-def passages_file(groups_file: Path) -> Path:
-    return groups_file.with_name(groups_file.name + ".passages.json")

@@ -50,9 +50,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def passages_file(groups_file: Path) -> Path:
+    """Where the passage texts a groups file refers to are kept: ``<groups file>.passages.json``."""
+    return groups_file.with_name(groups_file.name + ".passages.json")
+
+
 def read_groups(groups_file: Path) -> tuple[list[dict], dict[str, str]]:
     groups = [json.loads(line) for line in groups_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    passages = json.loads(groups_file.with_name(groups_file.name + ".passages.json").read_text(encoding="utf-8"))
+    passages = json.loads(passages_file(groups_file).read_text(encoding="utf-8"))
     return groups, passages
 
 
