@@ -62,9 +62,9 @@ def write_startup_report(settings) -> Path:
 
 
 def main() -> int:
-    from assistant.api_guards import configure_json_logging
     from assistant.errors import AssistantError
     from assistant.settings import Settings
+    from assistant.web.guards import configure_json_logging
 
     try:
         host, port = listen_address()
@@ -85,7 +85,7 @@ def main() -> int:
         import uvicorn
 
         from assistant.pipeline import Assistant
-        from assistant.server import create_server
+        from assistant.web.server import create_server
 
         print(f"Loading the assistant (index: {settings.index_dir}; built now if missing) ...", file=sys.stderr, flush=True)
         assistant = Assistant.load(settings, build_if_missing=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from assistant.corpus import Corpus
 from assistant.labels import provision_label
-from assistant.records import Answer, Citation, Provision, Unit
+from assistant.records import Citation, Provision, Unit
 
 # An inline citation marker: "[1]", "[2]", or several in one bracket "[1, 3]".
 MARKER_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -170,30 +170,3 @@ def parse_marked(text: str) -> list[MarkedSentence]:
 def markers(text: str) -> list[int]:
     """Every citation number in the text, in order of appearance."""
     return [n for s in parse_marked(text) for n in s.markers]
-
-
-def answer_problems(corpus: Corpus, answer: Answer) -> list[str]:
-    """What is wrong with an answer's grounding; empty when every claim is cited and every citation checks out.
-
-    An abstention must carry no citations. Any other answer must have a marker
-    on every sentence, markers only for citations that exist, every citation
-    used, and every citation's quote at its offset in the cited provision.
-    """
-    from assistant.answer import is_abstention_sentence
-
-    if answer.abstained:
-        return [] if not answer.citations and answer.text.strip() else ["an abstention carries citations or no text"]
-    problems = []
-    used: set[int] = set()
-    for sentence in parse_marked(answer.text):
-        if not sentence.markers and not is_abstention_sentence(sentence.text):
-            problems.append(f"uncited sentence: {sentence.text!r}")
-        for n in sentence.markers:
-            if not 1 <= n <= len(answer.citations):
-                problems.append(f"marker [{n}] has no citation: {sentence.text!r}")
-            used.add(n)
-    problems += [f"citation [{n}] is never referenced" for n in range(1, len(answer.citations) + 1) if n not in used]
-    problems += [f"citation [{n}] {c.label} does not match the law text" for n, c in enumerate(answer.citations, start=1) if not verify(corpus, c)]
-    if not answer.citations:
-        problems.append("an answer without citations")
-    return problems

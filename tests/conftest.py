@@ -69,7 +69,7 @@ def live_assistant(live_settings):
 @pytest.fixture(scope="session")
 def live_app_url(live_settings, live_assistant):
     """The real app (API + UI, as ``python app.py`` serves it) on a free loopback port."""
-    from assistant.server import create_server, serve_in_background
+    from assistant.web.server import create_server, serve_in_background
 
     with serve_in_background(create_server(live_settings, live_assistant)) as url:
         yield f"{url}/"

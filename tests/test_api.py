@@ -16,12 +16,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import InferencePool, create_api
-from assistant.api_guards import JsonLogFormatter, TokenBucket, load_tokens
 from assistant.errors import AssistantError, InvalidQuestionError
-from assistant.feedback import FeedbackStore
 from assistant.records import Answer, Hit
 from assistant.settings import Settings
+from assistant.web.api import InferencePool, create_api
+from assistant.web.feedback import FeedbackStore
+from assistant.web.guards import JsonLogFormatter, TokenBucket, load_tokens
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -325,12 +325,12 @@ def test_request_id_is_echoed_or_generated(client):
 
 def _json_logs(caplog) -> list[dict]:
     formatter = JsonLogFormatter()
-    return [json.loads(formatter.format(record)) for record in caplog.records if record.name == "assistant.api"]
+    return [json.loads(formatter.format(record)) for record in caplog.records if record.name == "assistant.web.api"]
 
 
 def test_question_text_stays_out_of_logs_by_default(client, caplog):
     secret = "Can the principal expel Jordan Smith from Year 9?"
-    with caplog.at_level(logging.INFO, logger="assistant.api"):
+    with caplog.at_level(logging.INFO, logger="assistant.web.api"):
         client.post("/api/v1/ask", json={"question": secret}, headers={**AUTH, "X-Request-ID": "log-check"})
         client.get("/api/v1/search", params={"q": secret}, headers=AUTH)
     logs = _json_logs(caplog)
@@ -342,7 +342,7 @@ def test_question_text_stays_out_of_logs_by_default(client, caplog):
 
 def test_question_text_logged_when_enabled(settings, corpus, caplog):
     verbose = configured(settings, log_questions=True)
-    with client_for(verbose, corpus) as test_client, caplog.at_level(logging.INFO, logger="assistant.api"):
+    with client_for(verbose, corpus) as test_client, caplog.at_level(logging.INFO, logger="assistant.web.api"):
         test_client.post("/api/v1/ask", json={"question": QUESTION}, headers=AUTH)
     assert any(entry.get("question") == QUESTION for entry in _json_logs(caplog))
 

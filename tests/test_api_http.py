@@ -15,10 +15,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from assistant.client import Client
 from assistant.records import Answer, Provision
-from assistant.server import create_server, serve_in_background
 from assistant.settings import Settings
+from assistant.web.client import Client
+from assistant.web.server import create_server, serve_in_background
 
 pytestmark = pytest.mark.slow
 

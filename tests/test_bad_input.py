@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.cite import answer_problems
+from assistant.answer import answer_problems
 from assistant.errors import InvalidQuestionError
-from assistant.pipeline import clean_question, rewrite_follow_up
+from assistant.question import clean_question, rewrite_follow_up
 
 LIMIT = 2000
 

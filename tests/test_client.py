@@ -14,10 +14,10 @@ import httpx
 import pytest
 from test_api import TOKEN, StandInAssistant, configured
 
-from assistant.api import create_api
-from assistant.client import ApiError, Client
 from assistant.records import Answer, Hit, Provision
-from assistant.server import serve_in_background
+from assistant.web.api import create_api
+from assistant.web.client import ApiError, Client
+from assistant.web.server import serve_in_background
 
 QUESTION = "Who must enrol a child of compulsory school age?"
 

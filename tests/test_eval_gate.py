@@ -7,9 +7,9 @@ import json
 import pytest
 
 from assistant.errors import EvaluationError
-from assistant.eval_report import TARGETS
-from assistant.evaluate import check_gate, load_thresholds, run_evaluation
-from assistant.gold import load_gold
+from assistant.evaluation.gold import load_gold
+from assistant.evaluation.report import TARGETS
+from assistant.evaluation.run import check_gate, load_thresholds, run_evaluation
 from assistant.settings import PROJECT_ROOT, Settings
 
 THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"

@@ -12,11 +12,11 @@ import json
 
 import pytest
 
-from assistant import eval_commands
 from assistant.cite import cite
+from assistant.cli import eval as eval_commands
 from assistant.cli import main
 from assistant.errors import EvaluationError, GoldSetError
-from assistant.evaluate import parse_configs, run_evaluation
+from assistant.evaluation.run import parse_configs, run_evaluation
 from assistant.records import Answer, RetrievedProvision
 from assistant.settings import Settings
 
@@ -257,9 +257,9 @@ def answer_for(question, *, cited=(), retrieved_ids=(), abstained=False, text=""
     ids=["right", "right-abstention", "answered-unanswerable", "false-abstention", "retrieval-miss", "not-cited", "key-fact", "extra-citation", "ranked-low"],
 )
 def test_diagnose_names_the_main_cause(corpus, answerable, answer, cause):
-    from assistant.eval_report import diagnose
-    from assistant.evaluate import result_for
-    from assistant.gold import GoldItem
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.report import diagnose
+    from assistant.evaluation.run import result_for
 
     fields = ITEMS[0] if answerable else ITEMS[2]
     item = GoldItem.model_validate(fields)
@@ -270,9 +270,9 @@ def test_diagnose_names_the_main_cause(corpus, answerable, answer, cause):
 
 def test_worst_items_take_turns_across_kinds(corpus):
     """Three wrong numeric answers and one definition missing a key fact: the worst two show both kinds."""
-    from assistant.eval_report import worst_items
-    from assistant.evaluate import result_for
-    from assistant.gold import GoldItem
+    from assistant.evaluation.gold import GoldItem
+    from assistant.evaluation.report import worst_items
+    from assistant.evaluation.run import result_for
 
     results = []
     for n in range(3):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer import answer_problems
 from assistant.answer.extractive import (
     HAS_NUMBER_RE,
     NUMBER_QUESTION_RE,
@@ -22,7 +23,7 @@ from assistant.answer.extractive import (
     stem,
     unknown_names,
 )
-from assistant.cite import answer_problems, split_sentences
+from assistant.cite import split_sentences
 from assistant.labels import provision_label
 from assistant.records import Hit
 from assistant.settings import Settings

@@ -10,9 +10,16 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.cli import main as cli_main
-from assistant.feedback import MIGRATIONS, SCHEMA_VERSION, FeedbackError, FeedbackRecord, FeedbackStore, settings_snapshot
 from assistant.records import Answer, Citation
 from assistant.settings import Settings
+from assistant.web.feedback import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    FeedbackError,
+    FeedbackRecord,
+    FeedbackStore,
+    settings_snapshot,
+)
 
 
 def cited_answer(corpus, question: str, refs: list[tuple[str, str, str]]) -> Answer:

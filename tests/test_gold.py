@@ -7,8 +7,14 @@ import json
 import pytest
 
 from assistant.errors import GoldSetError
-from assistant.gold import GoldItem, chapters_covered, check_against_corpus, check_item, load_gold
-from assistant.metrics import normalise_text
+from assistant.evaluation.gold import (
+    GoldItem,
+    chapters_covered,
+    check_against_corpus,
+    check_item,
+    load_gold,
+)
+from assistant.evaluation.metrics import normalise_text
 from assistant.settings import PROJECT_ROOT
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"

@@ -10,9 +10,16 @@ import pytest
 
 from assistant import index as index_module
 from assistant.corpus import load_corpus
-from assistant.embed import Embedder, default_model_path
+from assistant.embed import Embedder
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
-from assistant.index import bm25_tokens, build_index, ensure_index, index_status, load_index
+from assistant.index import (
+    bm25_tokens,
+    build_index,
+    ensure_index,
+    index_status,
+    load_index,
+)
+from assistant.models import default_model_path
 from assistant.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow

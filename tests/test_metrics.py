@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ir_measures import RR, R, nDCG
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     aggregate,
     citation_precision,
     citation_recall,

@@ -6,10 +6,10 @@ import json
 
 from fastapi.testclient import TestClient
 
-from assistant.api import OPENAPI_PATH, create_api, render_openapi
 from assistant.settings import Settings
+from assistant.web.api import OPENAPI_PATH, create_api, render_openapi
 
-REGENERATE = "schema drifted: run `python -m assistant.api --write-openapi` and commit docs/openapi.json"
+REGENERATE = "schema drifted: run `python -m assistant.web.api --write-openapi` and commit docs/openapi.json"
 
 
 def test_checked_in_schema_matches_the_code():

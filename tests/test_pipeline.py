@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import ABSTAIN_SENTENCE
-from assistant.cite import answer_problems, split_sentences
+from assistant.answer import ABSTAIN_SENTENCE, answer_problems
+from assistant.cite import split_sentences
 from assistant.errors import InvalidQuestionError, ProvisionNotFoundError
 from assistant.records import Answer
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.errors import ModelError
-from assistant.reranker_data import QuestionMiner, load_written_questions
+from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.settings import MINILM_SHA256, Settings
+from assistant.training.mining import QuestionMiner, load_written_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALUATION_FILES = [ROOT / "tests" / "data" / "dev_questions.jsonl", ROOT / "eval" / "gold.jsonl", ROOT / "tests" / "data" / "answer_cases.jsonl"]
@@ -69,8 +69,8 @@ def test_mined_groups_pair_a_question_with_its_provision_and_other_provisions_as
     from assistant.embed import Embedder
     from assistant.index import load_index
     from assistant.records import TrainingQuestion
-    from assistant.reranker_data import mine_groups
     from assistant.retrieve import Retriever
+    from assistant.training.mining import mine_groups
 
     settings = built_index_settings
     embedder = Embedder(settings)
@@ -143,7 +143,7 @@ def test_a_missing_reranker_folder_names_the_settings_that_fix_it(tmp_path):
 def _tiny_bert_folder(folder: Path, labels: int) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from assistant.embed import default_model_path
+    from assistant.models import default_model_path
 
     config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=labels)
     BertForSequenceClassification(config).save_pretrained(folder)
@@ -186,8 +186,8 @@ def test_full_mode_reports_the_cross_encoder_and_weight_zero_turns_it_off(built_
 
 @pytest.mark.slow
 def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
-    from assistant.embed import default_model_path
-    from assistant.reranker_training import TrainingConfig, train
+    from assistant.models import default_model_path
+    from assistant.training.train import TrainingConfig, train
 
     passages = {f"etra-2006/x#{i}": f"Passage {i}: a parent must enrol the child at school number {i}." for i in range(12)}
     groups = tmp_path / "groups.jsonl"
@@ -219,9 +219,13 @@ def test_the_assistant_refuses_to_start_with_a_corrupt_reranker(built_index_sett
 
 def test_a_model_whose_tokenizer_pairs_texts_differently_is_scored_through_its_tokenizer(tmp_path):
     """DistilBERT takes no segment ids: the fast BERT-style pairing must not be used for it."""
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+        DistilBertTokenizer,
+    )
 
-    from assistant.embed import default_model_path
+    from assistant.models import default_model_path
 
     folder = tmp_path / "distil"
     config = DistilBertConfig(vocab_size=30522, dim=32, n_layers=1, n_heads=2, hidden_dim=64, num_labels=1)

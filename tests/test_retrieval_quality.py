@@ -13,8 +13,9 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.embed import Embedder
+from assistant.evaluation.metrics import hit_at_k, reciprocal_rank
 from assistant.index import load_index
-from assistant.retrieve import MODES, Retriever, hit_at_k, reciprocal_rank
+from assistant.retrieve import MODES, Retriever
 
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
 

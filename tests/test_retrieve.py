@@ -9,22 +9,19 @@ import pytest
 from assistant.corpus import load_corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError, ProvisionNotFoundError
+from assistant.evaluation.metrics import recall_at_k, reciprocal_rank
 from assistant.index import load_index
-from assistant.retrieve import (
+from assistant.labels import provision_label
+from assistant.patterns import QUESTION_CUES
+from assistant.retrieve import Retriever, named_provisions
+from assistant.retrieve.expansion import (
     STAFF_VOCABULARY,
-    Retriever,
     expand_abbreviations,
     load_staff_vocabulary,
     mine_abbreviations,
-    named_provisions,
-    provision_label,
-    recall_at_k,
-    reciprocal_rank,
-    reciprocal_rank_fusion,
     staff_terms,
-    weighted_fusion,
 )
-from assistant.rerank import QUESTION_CUES
+from assistant.retrieve.fusion import reciprocal_rank_fusion, weighted_fusion
 
 ACT = None  # sections and schedules name no document: any Act with that number
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 
-from assistant.api import OPENAPI_PATH
-from assistant.server import create_server, serve_in_background
 from assistant.settings import Settings
+from assistant.web.api import OPENAPI_PATH
+from assistant.web.server import create_server, serve_in_background
 
 pytestmark = pytest.mark.slow
 

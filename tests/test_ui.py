@@ -17,9 +17,9 @@ import pytest
 
 from assistant.cite import cite
 from assistant.errors import IndexNotBuiltError, ProvisionNotFoundError
-from assistant.feedback import FeedbackStore
 from assistant.records import Answer, RetrievedProvision
-from assistant.ui import (
+from assistant.web.feedback import FeedbackStore
+from assistant.web.ui import (
     GENERIC_ERROR,
     Handlers,
     Turn,

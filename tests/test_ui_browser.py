@@ -23,7 +23,6 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT
 
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

@@ -10,45 +10,24 @@ and ``answer_stream(question, hits)`` (text chunks, then the ``Answer``):
   answer when nothing valid remains or the model cannot be loaded.
 """
 
-from __future__ import annotations
+from assistant.answer.base import (
+    ABSTAIN_SENTENCE,
+    Answerer,
+    abstention_text,
+    is_abstention_sentence,
+    retrieved_from_hits,
+)
+from assistant.answer.checks import answer_problems
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.generative import GenerativeAnswerer
 
-from collections.abc import Iterator
-from typing import Protocol
-
-from assistant.records import Answer, Hit, RetrievedProvision
-
-# The one sentence an abstention says; the only answer sentence without a citation marker.
-ABSTAIN_SENTENCE = "The Education and Training Reform Act 2006 and the VET clusters policy page do not answer this question."
-
-
-class Answerer(Protocol):
-    mode: str
-
-    def answer(self, question: str, hits: list[Hit]) -> Answer: ...
-
-    def answer_stream(self, question: str, hits: list[Hit]) -> Iterator[str | Answer]: ...
-
-
-def retrieved_from_hits(hits: list[Hit]) -> list[RetrievedProvision]:
-    return [
-        RetrievedProvision(document_id=h.document_id, provision_id=h.provision_id, label=h.label, heading=h.heading, score=h.score, scores=dict(h.scores))
-        for h in hits
-    ]
-
-
-def abstention_text(hits: list[Hit], closest: int = 3) -> str:
-    """The fixed abstention sentence plus the closest provisions as reading suggestions."""
-    if not hits:
-        return ABSTAIN_SENTENCE
-    reading = "; ".join(f"{h.label} ({h.heading})" for h in hits[:closest])
-    return f"{ABSTAIN_SENTENCE} You may want to read: {reading}."
-
-
-def is_abstention_sentence(sentence: str) -> bool:
-    return sentence.startswith(ABSTAIN_SENTENCE) or sentence.startswith("You may want to read:")
-
-
-from assistant.answer.extractive import ExtractiveAnswerer  # noqa: E402
-from assistant.answer.generative import GenerativeAnswerer  # noqa: E402
-
-__all__ = ["ABSTAIN_SENTENCE", "Answerer", "ExtractiveAnswerer", "GenerativeAnswerer", "abstention_text", "retrieved_from_hits"]
+__all__ = [
+    "ABSTAIN_SENTENCE",
+    "Answerer",
+    "ExtractiveAnswerer",
+    "GenerativeAnswerer",
+    "abstention_text",
+    "answer_problems",
+    "is_abstention_sentence",
+    "retrieved_from_hits",
+]

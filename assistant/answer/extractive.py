@@ -57,7 +57,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.answer import abstention_text, retrieved_from_hits
+from assistant.answer.base import abstention_text, retrieved_from_hits
 from assistant.cite import cite_span, label, most_specific_unit
 from assistant.corpus import Corpus
 from assistant.records import Answer, Citation, Hit, Provision

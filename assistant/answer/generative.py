@@ -28,12 +28,17 @@ import re
 import threading
 from collections.abc import Iterator
 
-from assistant.answer import retrieved_from_hits
-from assistant.answer.extractive import Evidence, ExtractiveAnswerer, content_terms, segments_of
+from assistant.answer.base import retrieved_from_hits
+from assistant.answer.extractive import (
+    Evidence,
+    ExtractiveAnswerer,
+    content_terms,
+    segments_of,
+)
 from assistant.cite import cite_span, locate_loose, parse_marked
-from assistant.labels import provision_label
 from assistant.corpus import Corpus
 from assistant.errors import ModelError
+from assistant.labels import provision_label
 from assistant.records import Answer, Citation, Hit, Provision
 from assistant.settings import Settings
 

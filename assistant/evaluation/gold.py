@@ -23,11 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant.corpus import Corpus
 from assistant.errors import GoldSetError
-from assistant.metrics import normalise_text, provision_key
+from assistant.evaluation.metrics import normalise_text, provision_key
 from assistant.records import Record
 
 GoldKind = Literal["definition", "numeric", "procedure", "obligation", "multi", "policy", "lookup", "unanswerable"]

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from assistant.settings import Settings
-from assistant.reranker_training import TrainingConfig
+from assistant.training.train import TrainingConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -53,8 +53,12 @@ def _mine_to(out: Path, settings: Settings, seed: int):
     from assistant.corpus import load_corpus
     from assistant.embed import Embedder
     from assistant.index import ensure_index
-    from assistant.reranker_data import load_written_questions, mine_groups, write_groups
     from assistant.retrieve import Retriever
+    from assistant.training.mining import (
+        load_written_questions,
+        mine_groups,
+        write_groups,
+    )
 
     corpus = load_corpus(settings)
     embedder = Embedder(settings)
@@ -66,9 +70,9 @@ def _mine_to(out: Path, settings: Settings, seed: int):
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.cross_encoder import base_model_path
-    from assistant.embed import file_sha256
-    from assistant.reranker_training import train
+    from assistant.models import file_sha256
+    from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, base_model_path
+    from assistant.training.train import train
 
     groups = args.groups or _default_groups(settings)
     if not groups.is_file():
@@ -79,13 +83,13 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     base = base_model_path({})
     manifest = train(groups, base, out, config, device=args.device, progress=sys.stderr.isatty(), base_sha256=file_sha256(base / "model.safetensors"))
     print(f"trained in {manifest['seconds']} s on {manifest['device']} (final loss {manifest['final_loss']}) -> {out}")
-    if out.resolve() != (Path(__file__).parent / "data" / "reranker").resolve():
+    if out.resolve() != SHIPPED_RERANKER.resolve():
         print(f"use it with ASSISTANT_RERANKER_MODEL={out}")
     return 0
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.cross_encoder import CrossEncoder
+    from assistant.retrieve.cross_encoder import CrossEncoder
 
     if settings.reranker_weight <= 0:
         print("the cross-encoder is off (ASSISTANT_RERANKER_WEIGHT=0)")

@@ -2,7 +2,7 @@
 
 The harness only calls ``ask`` and reads the ``Answer`` record, like every other
 surface, so it measures the assistant exactly as deployed. Metrics come from
-``assistant.metrics``; the markdown report and plot from ``assistant.eval_report``.
+``assistant.evaluation.metrics``; the markdown report and plot from ``assistant.evaluation.report``.
 
 Usage::
 
@@ -19,7 +19,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, get_args
@@ -27,11 +27,27 @@ from typing import Any, Protocol, get_args
 from tqdm import tqdm
 
 from assistant.corpus import Corpus, load_corpus
-from assistant.embed import Embedder, file_sha256
+from assistant.embed import Embedder
 from assistant.errors import EvaluationError
-from assistant.gold import GoldItem, GoldSet, check_against_corpus, load_gold
-from assistant.metrics import METRIC_NAMES, ItemScore, aggregate, provision_key, score_item
-from assistant.records import Answer, Record
+from assistant.evaluation.gold import GoldItem, GoldSet, check_against_corpus, load_gold
+from assistant.evaluation.metrics import (
+    METRIC_NAMES,
+    ItemScore,
+    aggregate,
+    provision_key,
+    score_item,
+)
+from assistant.evaluation.report import render_report, write_plot
+from assistant.evaluation.results import (
+    CitedProvision,
+    Config,
+    ConfigRun,
+    EvalRun,
+    ItemResult,
+    RankedProvision,
+)
+from assistant.models import file_sha256
+from assistant.records import Answer
 from assistant.settings import PROJECT_ROOT, Settings
 
 # The choices come from the settings, so a new mode is compared as soon as it can be configured.
@@ -45,21 +61,6 @@ class Asker(Protocol):
     """What the harness needs from the assistant: ``assistant.pipeline.Assistant`` satisfies it."""
 
     def ask(self, question: str, k: int | None = None, document: str | None = None, mode: str | None = None, retrieval_mode: str | None = None) -> Answer: ...
-
-
-# --- configurations ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    """One column of the side-by-side comparison: a retrieval mode and an answer mode."""
-
-    retrieval: str
-    answer: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.retrieval}/{self.answer}"
 
 
 def default_config(settings: Settings) -> Config:
@@ -94,41 +95,6 @@ def parse_configs(spec: str | Sequence[str] | None, settings: Settings) -> list[
 
 
 # --- per-item results ----------------------------------------------------------------------
-
-
-class RankedProvision(Record):
-    rank: int
-    key: str
-    label: str
-    score: float
-
-
-class CitedProvision(Record):
-    key: str
-    pinpoint: str
-    label: str
-
-
-class ItemResult(Record):
-    """One line of results.jsonl: the gold item, what the assistant did, and the item's scores."""
-
-    id: str
-    question: str
-    kind: str
-    difficulty: str
-    documents: str
-    answerable: bool
-    expected: list[str]
-    key_facts: list[str]
-    retrieved: list[RankedProvision]
-    answer: str
-    citations: list[CitedProvision]
-    abstained: bool
-    abstain_reason: str | None = None
-    error: str | None = None
-    latency_ms: float
-    timings_ms: dict[str, float] = {}
-    scores: dict[str, float | int | bool | None]
 
 
 def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: str | None = None) -> ItemResult:
@@ -248,7 +214,7 @@ def _reranker_identity(settings: Settings) -> dict[str, Any] | None:
     """The cross-encoder a 'full' run used (None when it is off)."""
     if settings.reranker_weight <= 0:
         return None
-    from assistant.cross_encoder import CrossEncoder
+    from assistant.retrieve.cross_encoder import CrossEncoder
 
     scorer = CrossEncoder(settings)
     return {"id": scorer.model_id, "weights_sha256": scorer.weights_sha256, "weight": settings.reranker_weight, "depth": settings.reranker_depth}
@@ -304,30 +270,6 @@ def check_gate(overall: dict[str, Any], thresholds: dict[str, dict[str, float]])
 
 
 # --- whole runs ----------------------------------------------------------------------------
-
-
-@dataclass
-class ConfigRun:
-    config: Config
-    results: list[ItemResult]
-    summary: dict[str, Any]
-    wall_s: float
-
-
-@dataclass
-class EvalRun:
-    """A finished evaluation: the default configuration first, then any others compared with it."""
-
-    runs: list[ConfigRun]
-    provenance: dict[str, Any]
-    gold_problems: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    # Shown beside the figures in the report; the CLI fills them from --gate or eval/thresholds.json.
-    thresholds: dict[str, dict[str, float]] | None = None
-
-    @property
-    def headline(self) -> ConfigRun:
-        return self.runs[0]
 
 
 def run_evaluation(
@@ -405,7 +347,6 @@ def summary_document(run: EvalRun, config_run: ConfigRun) -> dict[str, Any]:
 
 def write_run(run: EvalRun, out: Path) -> None:
     """Write results.jsonl, summary.json and report.md for the default configuration, and each other configuration under configs/."""
-    from assistant.eval_report import render_report, write_plot
 
     out.mkdir(parents=True, exist_ok=True)
     _write_results(out / "results.jsonl", run.headline.results)

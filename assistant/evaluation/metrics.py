@@ -68,6 +68,16 @@ def recall_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float
     return len(wanted.intersection(dedupe(ranked)[:k])) / len(wanted)
 
 
+def hit_at_k(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
+    """1 when any relevant provision is in the first ``k`` distinct ranks: "an answering provision in the top k".
+
+    This is what the reports call recall@k for a question with several acceptable
+    provisions (any one of them answers it); ``recall_at_k`` asks for all of them.
+    """
+    wanted = _check_relevant(relevant)
+    return float(bool(wanted.intersection(dedupe(ranked)[:k])))
+
+
 def reciprocal_rank(ranked: Sequence[str], relevant: Iterable[str], k: int = 10) -> float:
     """1 / rank of the first relevant provision within the first ``k``, else 0.
 

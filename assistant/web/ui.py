@@ -12,7 +12,7 @@ question, answer or law text passes through ``_esc`` first.
 Example::
 
     blocks = build_ui(Assistant.load(settings), settings)
-    app = gr.mount_gradio_app(fastapi_app, blocks, path="/")   # as assistant/server.py does
+    app = gr.mount_gradio_app(fastapi_app, blocks, path="/")   # as assistant/web/server.py does
 """
 
 from __future__ import annotations
@@ -28,11 +28,21 @@ import gradio as gr
 
 from assistant.cite import MARKER_RE, provision_label
 from assistant.corpus import Corpus
-from assistant.errors import AssistantError, InvalidQuestionError, ProvisionNotFoundError
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackError, FeedbackRecord, FeedbackStore, settings_snapshot
-from assistant.patterns import QUERY_FUNCTION_RE, QUERY_SCHEDULE_CLAUSE_RE, QUERY_SCHEDULE_RE, QUERY_SECTION_RE
+from assistant.errors import (
+    AssistantError,
+    InvalidQuestionError,
+    ProvisionNotFoundError,
+)
+from assistant.patterns import provision_references
 from assistant.records import Answer, Provision
 from assistant.settings import Settings
+from assistant.web.feedback import (
+    MAX_COMMENT_CHARS,
+    FeedbackError,
+    FeedbackRecord,
+    FeedbackStore,
+    settings_snapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,7 @@ EXAMPLE_QUESTIONS = (
     "What are the Victorian school holiday dates for 2027?",
 )
 ALL_DOCUMENTS = ""
+REFERENCE_PREFERENCE = ("schedule clause", "function", "section", "schedule")
 PANEL_HINT = (
     '<div class="panel-hint"><p><strong>Provision text</strong></p>'
     "<p>Click a citation chip such as <span class=\"chip\">s 2.1.1</span> in an answer, a source, or a cross-reference "
@@ -353,17 +364,10 @@ def resolve_reference(corpus: Corpus, text: str, document_id: str | None = None)
     if len(query) > 200:
         raise ProvisionNotFoundError("that is too long for a provision reference; type a number such as 2.6.9 or Sch 2 cl 2")
     documents = [corpus.document(document_id)] if document_id else corpus.documents
-    candidates: list[tuple[str, str]] = []  # (provision id, pinpoint)
-    if m := QUERY_SCHEDULE_CLAUSE_RE.search(query):
-        schedule, clause = m["schedule"] or m["schedule2"], m["clause"] or m["clause2"]
-        candidates.append((f"Sch {schedule} cl {clause}", m["pin"] or m["pin2"] or ""))
-    elif m := QUERY_FUNCTION_RE.search(query):
-        candidates.append((m["function"], ""))
-    elif m := QUERY_SECTION_RE.search(query):
-        candidates.append((m["number"], m["pin"] or ""))
-    elif m := QUERY_SCHEDULE_RE.search(query):
-        candidates.append((f"Sch {m['schedule']}", ""))
-    elif re.fullmatch(r"\d+", query):
+    # A schedule clause is the most specific reference, then a function, a section, a schedule, a bare number.
+    references = provision_references(query)
+    candidates = [(r.provision_id, r.pinpoint) for kind in REFERENCE_PREFERENCE for r in references if r.kind == kind][:1]
+    if not candidates and query.isascii() and query.isdigit():
         candidates.append((query, ""))
     for provision_id, pin in candidates:
         for document in documents:
@@ -612,7 +616,7 @@ def _document_choices(corpus: Corpus) -> list[tuple[str, str]]:
 
 
 def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore | None = None) -> gr.Blocks:
-    """The staff UI as a ``gr.Blocks`` with its queue set to ``settings.ui_concurrency``; assistant/server.py mounts it at '/'."""
+    """The staff UI as a ``gr.Blocks`` with its queue set to ``settings.ui_concurrency``; assistant/web/server.py mounts it at '/'."""
     h = Handlers(assistant, settings, store)
     corpus = h.corpus
     documents = _document_choices(corpus)

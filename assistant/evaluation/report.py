@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from assistant.evaluate import EvalRun, ItemResult
+from assistant.evaluation.results import EvalRun, ItemResult
 
 # The issue's targets for the gold set (issue 5, "Must show"): (bound, value).
 TARGETS: dict[str, tuple[str, float]] = {
@@ -308,7 +307,7 @@ def render_report(run: EvalRun, plot: Path | None = None) -> str:
         "",
         "Ranking metrics are at provision level over answerable items, on the (at most) "
         f"{head.summary['overall']['retrieved_depth']} provisions the assistant retrieves per question; citation and key-fact figures are macro "
-        "averages over answerable items the assistant answered; see `assistant/metrics.py` for exact definitions.",
+        "averages over answerable items the assistant answered; see `assistant/evaluation/metrics.py` for exact definitions.",
         "",
         "## Headline",
         "",

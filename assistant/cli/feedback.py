@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
+from assistant.web.feedback import FeedbackStore
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

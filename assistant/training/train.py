@@ -1,4 +1,4 @@
-"""Train the second stage's cross-encoder from mined groups (``assistant.reranker_data``).
+"""Train the second stage's cross-encoder from mined groups (``assistant.training.mining``).
 
 Recipe (chosen on the development questions, trained on an H100 in about 40 s;
 the same command runs on CPU, for hours rather than seconds):

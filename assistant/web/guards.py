@@ -42,7 +42,7 @@ _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-log = logging.getLogger("assistant.api")
+log = logging.getLogger("assistant.web.api")
 
 
 class JsonLogFormatter(logging.Formatter):

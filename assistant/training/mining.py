@@ -6,7 +6,7 @@ Two sources, neither an evaluation set:
   staff-style questions written from the law text for every substantive
   provision, in everyday words and scenarios, several aimed at what sets a
   provision apart from its neighbour. Near copies of development, gold or
-  answer-case questions were removed (tests/test_reranker_training.py keeps it so).
+  answer-case questions were removed (tests/test_reranker.py keeps it so).
 * **Questions mined from the law itself**: each heading, "What does X mean?"
   for each defined term, and sentence fragments turned into questions ("X must
   Y" → "Does X have to Y?"), some with the Act's words swapped for everyday ones
@@ -16,10 +16,7 @@ Two sources, neither an evaluation set:
 
 Hard negatives are the hybrid first stage's best passages of other provisions
 for the same question, so the model learns exactly the confusions the first
-stage makes. Measured on the development questions with a reranker trained
-on GPU, the written questions are what make the difference: mined questions
-alone gave a cross-encoder (MRR@10 0.62 alone) that never improved the fused
-ranking, while written + mined lifted full MRR@10 from 0.828 to about 0.86.
+stage makes. What each source did: docs/experiments.md (training).
 """
 
 from __future__ import annotations
@@ -30,24 +27,17 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from assistant import patterns
+from assistant.index import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
-from assistant.reranker_training import passages_file
+from assistant.retrieve.expansion import STAFF_VOCABULARY
+from assistant.settings import PACKAGE_DATA
+from assistant.training.train import passages_file
 
-WRITTEN_QUESTIONS = Path(__file__).parent / "data" / "reranker_questions.jsonl"
-STAFF_VOCABULARY_FILE = Path(__file__).parent / "data" / "staff_vocabulary.json"
+WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
 NEGATIVES = 15
 OUTSIDE = 99
 
-_MODAL_RE = re.compile(
-    r"^(?P<subject>[^,;:]{3,90}?)\s+(?P<modal>must not|must|may not|may|is not to|is to|are to)\s+(?P<rest>.+)$",
-    re.IGNORECASE,
-)
-_UNIT_LABEL_RE = re.compile(r"\((?:\d+[A-Z]*|[a-z]{1,4})\)\s*")
-_REFERENCE_RE = re.compile(
-    r"\b(?:sub)?(?:section|paragraph|clause)s?\s+[\dA-Z.()]+(?:\s*(?:or|and|to)\s+[\dA-Z.()]+)*|\bthis (?:Act|Part|Division|section|Subdivision)\b|—",
-    re.IGNORECASE,
-)
-_CONDITION_RE = re.compile(r"^(?:if|where|when|subject to|despite|except)\b", re.IGNORECASE)
 _FORMS = {
     "must": ("Does {s} have to {r}?", "Must {s} {r}?", "Is {s} required to {r}?", "Who has to {r}?"),
     "must not": ("Can {s} {r}?", "Is it an offence to {r}?", "Is {s} allowed to {r}?"),
@@ -61,7 +51,7 @@ def load_written_questions(path: Path = WRITTEN_QUESTIONS) -> list[TrainingQuest
     return [TrainingQuestion.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _staff_words(path: Path = STAFF_VOCABULARY_FILE) -> dict[str, list[str]]:
+def _staff_words(path: Path = STAFF_VOCABULARY) -> dict[str, list[str]]:
     """The Act's phrase → everyday words for it (lower case), from the staff vocabulary read backwards."""
     out: dict[str, list[str]] = {}
     for entry in json.loads(path.read_text(encoding="utf-8"))["entries"]:
@@ -95,9 +85,9 @@ class QuestionMiner:
         return " ".join(w for w in words if self.rng.random() > rate) if len(words) > 5 else text
 
     def sentences(self, text: str) -> Iterator[str]:
-        text = _UNIT_LABEL_RE.sub("", text)
+        text = patterns.INLINE_UNIT_LABEL_RE.sub("", text)
         for part in re.split(r"(?<=[.;:])\s+|\n+", text):
-            part = re.sub(r"\s+([,;:.])", r"\1", " ".join(_REFERENCE_RE.sub(" ", part).split())).strip(" ;:.,—-")
+            part = re.sub(r"\s+([,;:.])", r"\1", " ".join(patterns.INTERNAL_REFERENCE_RE.sub(" ", part).split())).strip(" ;:.,—-")
             part = re.sub(r"\b(?:under|of|in|by|to)\s*([,;.]|$)", r"\1", part)
             if len(part.split()) >= 6 and not part.lower().startswith(("penalty", "note")):
                 yield part
@@ -107,10 +97,10 @@ class QuestionMiner:
 
     def question_from(self, sentence: str) -> str:
         """'X must Y' → 'Does X have to Y?'; other sentences give a fragment, as in inverse-cloze training."""
-        if m := _MODAL_RE.match(sentence):
+        if m := patterns.DUTY_SENTENCE_RE.match(sentence):
             modal = m["modal"].lower()
             modal = "must" if modal in ("is to", "are to") else "must not" if modal in ("is not to", "may not") else modal
-            subject = "" if _CONDITION_RE.match(m["subject"]) else m["subject"].strip()
+            subject = "" if patterns.CONDITION_START_RE.match(m["subject"]) else m["subject"].strip()
             subject = (subject[0].lower() + subject[1:]) if subject else "someone"
             return self.rng.choice(_FORMS[modal]).format(s=subject, r=self._clip(m["rest"].split(), 4, 14))
         words = sentence.split()
@@ -147,19 +137,18 @@ def mine_groups(
     """
     from tqdm.auto import tqdm
 
-    from assistant.index import _stopwords
-
-    miner = QuestionMiner(_stopwords(), seed)
-    passages = retriever.passages
+    miner = QuestionMiner(stopwords(), seed)
+    table = retriever.table
+    passages = table.passages
     jobs: list[tuple[str, str, int | None, str | None, str]] = []
     for item in written:
         uid = f"{item.document}/{item.provision}"
-        if uid in retriever.rows_of:
+        if uid in table:
             jobs.append((item.question, uid, None, None, "written"))
     for provision in retriever.corpus.provisions if provisions is None else provisions:
-        if provision.repealed or provision.uid not in retriever.rows_of:
+        if provision.repealed or provision.uid not in table:
             continue
-        rows = retriever.rows_of[provision.uid]
+        rows = table.rows_of[provision.uid]
         by_id = {passages[r].passage_id: r for r in rows}
         for query, passage, text, source in miner.questions([passages[r] for r in rows], "Penalty:" in provision.text):
             query = " ".join(query.split())
@@ -168,7 +157,7 @@ def mine_groups(
     groups = []
     for query, uid, row, text, source in tqdm(jobs, desc="mining reranker groups", disable=not progress):
         if row is None:
-            row = retriever._best_row_for(uid, retriever.embedder.encode([query])[0])
+            row = table.best_row_for(uid, retriever.embedder.encode([query])[0])
         hits = retriever.retrieve(query, k=NEGATIVES + 1, mode="hybrid")
         ranked = [f"{h.document_id}/{h.provision_id}" for h in hits]
         groups.append(

@@ -12,7 +12,7 @@ Routes (all JSON; ``/api/*`` needs ``Authorization: Bearer <token>`` when tokens
 Inference runs in a bounded worker pool shared by all requests; when more than
 ``settings.api_queue_limit`` requests wait, new ones get 503 with Retry-After at
 once instead of hanging. The checked-in schema is ``docs/openapi.json``; refresh
-it with ``python -m assistant.api --write-openapi``.
+it with ``python -m assistant.web.api --write-openapi``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -43,7 +44,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
-from assistant.api_guards import (
+from assistant.errors import (
+    AssistantError,
+    InvalidQuestionError,
+    ProvisionNotFoundError,
+)
+from assistant.records import Answer, Hit, Provision
+from assistant.settings import PROJECT_ROOT, Settings
+from assistant.web.guards import (
     REQUEST_ID_HEADER,
     ApiGuardMiddleware,
     RequestContextMiddleware,
@@ -51,13 +59,10 @@ from assistant.api_guards import (
     load_tokens,
     request_id_var,
 )
-from assistant.errors import AssistantError, InvalidQuestionError, ProvisionNotFoundError
-from assistant.records import Answer, Hit, Provision
-from assistant.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
-    from assistant.feedback import FeedbackStore
+    from assistant.web.feedback import FeedbackStore
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
@@ -71,7 +76,7 @@ AnswerMode = Literal["extractive", "generative"]
 RetrievalMode = Literal["bm25", "dense", "hybrid", "full"]
 DocumentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A document id: 'etra-2006' or 'vet-clusters'.")]
 
-log = logging.getLogger("assistant.api")
+log = logging.getLogger("assistant.web.api")
 T = TypeVar("T")
 
 
@@ -253,7 +258,7 @@ class ApiState:
         return self.assistant
 
     def feedback_store(self) -> FeedbackStore:
-        from assistant.feedback import FeedbackStore
+        from assistant.web.feedback import FeedbackStore
 
         with self._feedback_lock:
             if self._feedback is None:
@@ -349,7 +354,7 @@ async def provision(
 
 @router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=_errors(400, 401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
 def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
-    from assistant.feedback import FeedbackRecord, settings_snapshot
+    from assistant.web.feedback import FeedbackRecord, settings_snapshot
 
     state = _state(request)
     try:
@@ -494,7 +499,7 @@ def render_openapi() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.api", description="Write or check the checked-in OpenAPI schema.")
+    parser = argparse.ArgumentParser(prog="python -m assistant.web.api", description="Write or check the checked-in OpenAPI schema.")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write-openapi", action="store_true", help=f"write the schema to {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
     action.add_argument("--check-openapi", action="store_true", help="exit 1 when the checked-in schema differs from the served one")
@@ -508,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     current = args.path.read_text(encoding="utf-8") if args.path.is_file() else ""
     if current != rendered:
-        print(f"{args.path} is out of date; run: python -m assistant.api --write-openapi", file=sys.stderr)
+        print(f"{args.path} is out of date; run: python -m assistant.web.api --write-openapi", file=sys.stderr)
         return 1
     print(f"{args.path} is up to date")
     return 0

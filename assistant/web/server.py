@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from assistant.api import AnswerService, create_api
 from assistant.settings import Settings
+from assistant.web.api import AnswerService, create_api
 
 # The UI must not phone home from an intranet server.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -32,7 +32,7 @@ def create_server(settings: Settings, assistant: AnswerService | None = None) ->
     """
     import gradio as gr
 
-    from assistant.ui import build_ui
+    from assistant.web.ui import build_ui
 
     if assistant is None:
         from assistant.pipeline import Assistant

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from assistant.client import Client
+    from assistant.web.client import Client
 
     with Client("http://127.0.0.1:7860", token="...") as client:
         answer = client.ask("Until what age must a child attend school?")

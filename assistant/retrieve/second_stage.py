@@ -1,0 +1,160 @@
+"""Second stage: reorder the first stage's shortlist with evidence the fused score misses.
+
+The first stage ranks by how much a provision's best passage resembles the
+question. The rules here add what it cannot see: a question asking what a word
+means puts the provisions defining that term first (bringing them into the
+shortlist if needed); a question naming a Part or Division prefers provisions
+in it; a question asking for a period, a penalty or an age prefers provisions
+that state one (``patterns.QUESTION_CUES``). Then a trained cross-encoder
+(``assistant.retrieve.cross_encoder``) reads the question with each of the top
+``settings.reranker_depth`` candidates' best passage, and its min-max scaled
+score is added at ``settings.reranker_weight``: it tells the provision that
+answers from a neighbour that only shares its words. Each signal is reported
+in ``Hit.scores``. Weights, depths and the ideas that did not help are in
+docs/experiments.md (second stage).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from assistant import patterns
+from assistant.corpus import Corpus
+from assistant.retrieve.candidates import Candidate, PassageTable
+from assistant.retrieve.cross_encoder import CrossEncoder
+from assistant.retrieve.fusion import min_max
+from assistant.settings import Settings
+
+# Added to the min-max normalised fused score (range [0, 1]); chosen on the development questions.
+DEFINITION_BONUS = 1.0
+PART_BONUS = 0.3
+CUE_BONUS = 0.2
+DECISIVE_LEAD = 0.4
+
+
+class Reranker:
+    """Reorders the top ``settings.rerank_depth`` provisions; built once per retriever."""
+
+    def __init__(self, corpus: Corpus, table: PassageTable, settings: Settings):
+        self.table = table
+        self.depth = settings.rerank_depth
+        self.cross_encoder_weight = settings.reranker_weight
+        self.cross_encoder_depth = settings.reranker_depth
+        self.cross_encoder = CrossEncoder(settings) if self.cross_encoder_weight > 0 else None
+        self.defines: dict[str, set[str]] = defaultdict(set)
+        self.part_of: dict[str, tuple[str, str]] = {}
+        # The passage holding each definition, so a meaning question's hit shows that definition.
+        self.definition_row = {(p.document_id + "/" + p.provision_id, _norm(p.term)): row for row, p in enumerate(table.passages) if p.term}
+        for provision in corpus.provisions:
+            if provision.uid not in table:
+                continue
+            for unit in provision.units:
+                if unit.kind == "definition" and unit.term:
+                    self.defines[_norm(unit.term)].add(provision.uid)
+            if m := patterns.MEANING_HEADING_RE.match(provision.heading):
+                self.defines[_norm(m.group("term"))].add(provision.uid)
+            groups = {m["kind"]: m["number"] for p in provision.path if (m := patterns.GROUP_HEADING_RE.match(p))}
+            part, division = groups.get("Part", ""), groups.get("Division", "")
+            self.part_of[provision.uid] = (part.upper(), division.upper())
+        self.shapes = {
+            provision.uid: {name for name, _, shape in patterns.QUESTION_CUES if shape.search(provision.text)}
+            for provision in corpus.provisions
+            if provision.uid in table
+        }
+        # Longest terms first, so "category A offence" wins over "offence".
+        self.term_patterns = [
+            (term, re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE))
+            for term in sorted(self.defines, key=len, reverse=True)
+        ]
+
+    def asked_terms(self, query: str) -> list[str]:
+        """Defined terms whose meaning the question asks for (none when it does not ask for a meaning)."""
+        found: list[str] = []
+        taken: list[tuple[int, int]] = []
+        for term, pattern in self.term_patterns:
+            for m in pattern.finditer(query):
+                if not all(m.end() <= a or m.start() >= b for a, b in taken):
+                    continue
+                taken.append(m.span())
+                before, after = query[: m.start()], query[m.end() :]
+                if (patterns.MEANING_ASKED_BEFORE_RE.search(before) and patterns.MEANING_ASKED_AFTER_RE.match(after)) or patterns.MEAN_AFTER_RE.match(after):
+                    found.append(term)
+        return found
+
+    def named_parts(self, query: str) -> set[tuple[str, str]]:
+        named = {(m.group("part").upper(), m.group("division").upper()) for m in patterns.QUERY_DIVISION_RE.finditer(query)}
+        named |= {(m.group("part").upper(), "") for m in patterns.QUERY_PART_RE.finditer(query)}
+        return named
+
+    def rerank(self, query: str, query_vector: np.ndarray | None, candidates: list[Candidate]) -> list[Candidate]:
+        shortlist, rest = list(candidates[: self.depth]), list(candidates[self.depth :])
+        terms = self.asked_terms(query)
+        defining = {uid for term in terms for uid in self.defines[term]}
+        present = {c.uid for c in shortlist}
+        for uid in sorted(defining - present):
+            # A definition the first stage missed joins the shortlist (and leaves the tail).
+            found = next((c for c in rest if c.uid == uid), None)
+            if found is not None:
+                rest.remove(found)
+            shortlist.append(found or Candidate(uid, {}, self.table.best_row_for(uid, query_vector)))
+        base = min_max({c.uid: c.scores.get("fused", c.scores.get("dense", c.scores.get("bm25", 0.0))) for c in shortlist})
+        parts = self.named_parts(query)
+        cues = {name for name, asks, _ in patterns.QUESTION_CUES if asks.search(query)}
+        scored = []
+        for c in shortlist:
+            score = base[c.uid]
+            if c.uid in defining:
+                c.scores["definition"] = 1.0
+                score += DEFINITION_BONUS
+                c.best_row = next((self.definition_row[(c.uid, t)] for t in terms if (c.uid, t) in self.definition_row), c.best_row)
+            part, division = self.part_of.get(c.uid, ("", ""))
+            if parts and ((part, division) in parts or (part, "") in parts):
+                c.scores["part"] = 1.0
+                score += PART_BONUS
+            if matched := cues & self.shapes.get(c.uid, set()):
+                c.scores["cue"] = float(len(matched))
+                score += CUE_BONUS * len(matched)
+            c.scores["rerank"] = score
+            scored.append(c)
+        scored.sort(key=lambda c: (-c.scores["rerank"], c.uid))
+        if self.cross_encoder is not None and not self.decisive(scored):
+            head, tail = scored[: self.cross_encoder_depth], scored[self.cross_encoder_depth :]
+            self.add_cross_encoder(query, head)
+            head.sort(key=lambda c: (-c.scores["rerank"], c.uid))
+            scored = head + tail
+        return scored + rest
+
+    def decisive(self, ranked: list[Candidate]) -> bool:
+        """Whether the rules' first candidate leads so clearly that the cross-encoder need not read the shortlist.
+
+        The lead is the gap between the first two scores as a share of the range over
+        the cross-encoder's depth; skipping saves the model's time where it would not
+        change the order (docs/experiments.md).
+        """
+        head = [c.scores["rerank"] for c in ranked[: self.cross_encoder_depth]]
+        if len(head) < 2:
+            return True
+        spread = head[0] - head[-1]
+        return spread > 0 and (head[0] - head[1]) / spread >= DECISIVE_LEAD
+
+    def add_cross_encoder(self, query: str, shortlist: list[Candidate]) -> None:
+        """Blend the cross-encoder's reading of question + best passage into each candidate's score.
+
+        Both scores are min-max scaled over the shortlist, then summed with the
+        cross-encoder's at ``settings.reranker_weight``, so the rules above still
+        count (a definition asked for stays first unless the model strongly disagrees).
+        """
+        passages = self.table.passages
+        logits = self.cross_encoder.score(query, [passages[c.best_row].embed_text for c in shortlist])
+        rules = min_max({c.uid: c.scores["rerank"] for c in shortlist})
+        model = min_max({c.uid: logit for c, logit in zip(shortlist, logits, strict=True)})
+        for c, logit in zip(shortlist, logits, strict=True):
+            c.scores["cross_encoder"] = logit
+            c.scores["rerank"] = rules[c.uid] + self.cross_encoder_weight * model[c.uid]
+
+
+def _norm(term: str) -> str:
+    return " ".join(term.lower().split())
