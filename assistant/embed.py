@@ -41,8 +41,7 @@ DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 # Batches this small (a question) run on one thread: splitting a 20-word-piece forward pass
-# gains nothing, and on a shared 2-core machine waiting for the second thread stalled
-# 5% of queries by ~800 ms (p95 796 ms on two threads, 11 ms on one, same load).
+# gains nothing, and waiting for a busy second core stalls queries (docs/experiments.md).
 SMALL_BATCH = 8
 
 

@@ -200,3 +200,106 @@ INTERNAL_REFERENCE_RE = re.compile(
     re.IGNORECASE,
 )
 CONDITION_START_RE = re.compile(r"^(?:if|where|when|subject to|despite|except)\b", re.IGNORECASE)
+
+
+# --- question shapes (answer stage, assistant.answer) ------------------------------------------
+
+# A word for overlap counting, in lower-cased text.
+WORD_RE = re.compile(r"[a-z0-9]+")
+# A question asking for a number: an age, a count, a period, a penalty, a term of office.
+NUMBER_QUESTION_RE = re.compile(
+    r"\b(?:how\s+(?:many|much|old|long|often|soon|young|big|large)|size\s+of|what\s+age|which\s+age|what\s+is\s+the\s+age|age\s+(?:limit|range)|"
+    r"minimum|maximum|penalt(?:y|ies)|fine|days?|weeks?|months?|years?|term\s+of\s+office|number\s+of|deadline|within\s+how)\b",
+    re.IGNORECASE,
+)
+# A number spelled out, as the Act writes many quantities ("fourteen days").
+NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|sixteen|seventeen|eighteen|twenty|thirty|sixty|ninety|hundred"
+# The question asks what a term means or who/what it covers.
+DEFINITIONAL_RE = re.compile(r"\b(?:mean|means|meaning|defin\w*|count(?:s|ed)? as|includ\w*|considered|regarded as|who is a|what is a|what is an|what counts)\b", re.IGNORECASE)
+# Where a second question joined by "and"/"or"/"but" starts ("..., and does the student get paid?");
+# a comma alone does not count: "Before an order is made, how long do they get?" asks one thing.
+MULTI_PART_RE = re.compile(
+    r"\b(?:and|or|but)\s+(?:what|who|whom|how|when|where|which|why|can|could|does|do|did|is|are|must|should|will|may|has|have)\b",
+    re.IGNORECASE,
+)
+# The joining word at the start of a question's second part ("and does ...").
+LEADING_CONJUNCTION_RE = re.compile(r"^(?:and|or|but)\s+", re.IGNORECASE)
+# A quoted term, in straight or curly quotes: 'overseas student' (group 1: the term).
+QUOTED_TERM_RE = re.compile(r"['‘\"“]([^'’\"”?]{2,60})['’\"”]")
+# The words after "what is a", "meaning of", "count as" and the like, up to the end of the clause (group 1).
+ASKED_TERM_RE = re.compile(
+    r"\b(?:what(?:'s|’s|\s+is|\s+are|\s+does)|meaning\s+of|definition\s+of|define[sd]?|counts?\s+as|counted\s+as|regarded\s+as|considered(?:\s+to\s+be)?|who\s+is)"
+    r"\s+(?:an?\s+|the\s+)?([^?,;.]{2,80})",
+    re.IGNORECASE,
+)
+# A word the law never uses may name something: a title-case word (Geelong, Facebook) or an acronym (NAPLAN).
+PROPER_NAME_RE = re.compile(r"\b(?:[A-Z][a-z]{2,}|[A-Z]{2,6})\b")
+# Text ending where a sentence, clause or quotation starts: the next word's capital says nothing.
+SENTENCE_START_BEFORE_RE = re.compile(r"(?:^|[.?!:;]\s+|[\"“'‘(]\s*)$")
+# A run of capitalised words, "and"/"of"/"for"/"the"/"&" allowed inside: 'Victorian Curriculum and Assessment Authority'.
+CAPITALISED_RUN_RE = re.compile(r"(?:[A-Z][\w'’-]*(?:\s+(?:and|of|for|the|&)\s+|\s+))+[A-Z][\w'’-]*")
+
+
+def term_or_plural_re(term: str) -> re.Pattern[str]:
+    """The term, or the term plus "s", as whole words (case as given)."""
+    return re.compile(rf"\b{re.escape(term)}s?\b")
+
+
+# Kinds of fact a question asks for that the law may simply not hold, each paired in FACT_PRESENT
+# with what the evidence must contain (a count is checked by count_in_unit_re).
+COUNT_UNITS = r"(?:days?|weeks?|months?|years?|hours?|minutes?|members?|students?|teachers?|times)"
+FACT_ASKED = {
+    "a sum of money": re.compile(
+        r"\bhow\s+much\s+(?:[\w'’-]+\s+){0,6}?(?:fees?|costs?|charge[sd]?|price|salar(?:y|ies)|wages?|paid|pay|earn|subsidy|money)\b|"
+        r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+(?:[\w'’-]+\s+){0,4}?(?:fees?|costs?|price|salar(?:y|ies)|wages?|rate|subsidy)\b|"
+        r"\bsalar(?:y|ies)\b|\$\s?\d",
+        re.IGNORECASE,
+    ),
+    "a date": re.compile(r"\b(?:this|next|last)\s+year\b|\bin\s+20\d\d\b|\bwhat\s+date\b|\bwhich\s+dates?\b|\bdates\b", re.IGNORECASE),
+    "a count": re.compile(rf"\b(?:how\s+many|(?:minimum|maximum)\s+number\s+of)\s+(?:\w+\s+)?(?P<unit>{COUNT_UNITS})\b", re.IGNORECASE),
+    "a ratio": re.compile(r"\bratios?\b", re.IGNORECASE),
+}
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+FACT_PRESENT = {
+    "a sum of money": re.compile(r"\$\s?\d|\bdollars?\b|\bpenalty\s+units?\b|\bfee\s+units?\b", re.IGNORECASE),
+    "a date": re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\b|\b(?:{MONTHS})\s+\d{{4}}\b"),
+    "a ratio": re.compile(r"\bratios?\b|\b\d+\s*(?::|to)\s*\d+\b", re.IGNORECASE),
+}
+# A number as a count may be written: 14, 0.5, "fourteen", "a", "one".
+COUNT_NUMBER = rf"(?:\d+(?:\.\d+)?|{NUMBER_WORDS}|a|one)"
+
+
+def count_in_unit_re(unit: str) -> re.Pattern[str]:
+    """A count in the (stemmed) unit, up to two words between: "14 days", "3 consecutive meetings"."""
+    return re.compile(rf"\b{COUNT_NUMBER}\s+(?:\w+\s+){{0,2}}?{unit}s?\b", re.IGNORECASE)
+
+
+# --- law-text segments (answer stage) ------------------------------------------------------------
+
+# The space between two sentences of one long line: after ".", ";" or ":", before a capital or "(".
+SENTENCE_BREAK_IN_LINE_RE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(])")
+# A list joiner closing a line: "; or", ", and", " or".
+TRAILING_JOINER_RE = re.compile(r"(?:\s*[;,]\s*(?:or|and)?|\s+(?:or|and))\s*$")
+# A unit label opening a line: (1), (2A), (a), (iv), (A).
+LEADING_LABEL_RE = re.compile(r"^\((?:\d+[A-Z]*|[a-z]{1,4}|[A-Z]{1,2})\)\s*")
+# A quantity, not a section or item number: "17 years", "14 days", "1 penalty unit", "3 consecutive meetings".
+HAS_NUMBER_RE = re.compile(
+    rf"\b(?:\d+(?:\.\d+)?|{NUMBER_WORDS})\s+(?:consecutive\s+|or\s+more\s+|clear\s+|business\s+|school\s+)?"
+    r"(?:years?|days?|weeks?|months?|hours?|minutes?|penalty\s+units?|members?|per\s+cent|times|meetings?|terms?)\b",
+    re.IGNORECASE,
+)
+# Words handing the matter to another instrument (group "what"): regulations, a Ministerial Order, guidelines.
+DELEGATION_RE = re.compile(
+    r"(?P<what>in accordance with the regulations|prescribed by the regulations|by the regulations|the regulations may|"
+    r"(?:a |any |the )?Ministerial Order|(?:any |the )?guidelines(?: issued| made| approved)?)",
+    re.IGNORECASE,
+)
+
+# --- generated answers (answer stage) -----------------------------------------------------------
+
+# The model saying the sources do not answer: "The sources do not say."
+NOT_ANSWERED_RE = re.compile(r"\bsources? (?:do|does) not (?:say|answer|cover|address)\b", re.IGNORECASE)
+# A bracketed provision label instead of a number: "[s 2.1.1]", "[Sch 2 cl 2(3)]", "[VET clusters, function 4]".
+LABEL_REF_RE = re.compile(r"\[((?:s|ss|section)\.?\s*\d[^\]]*|Sch(?:edule)?\s*\d[^\]]*|VET clusters[^\]]*)\]", re.IGNORECASE)
+# Any run of whitespace, line breaks included.
+WHITESPACE_RUN_RE = re.compile(r"\s+")

@@ -156,7 +156,7 @@ class TrainingQuestion(Record):
     """A staff-style question written for training the reranker, with the provision that answers it.
 
     Written from the law text (assistant/data/reranker_questions.jsonl), never from
-    evaluation questions: tests/test_reranker_training.py checks none is a near copy of one.
+    evaluation questions: tests/test_reranker.py checks none is a near copy of one.
     """
 
     question: str

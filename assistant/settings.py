@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # assistant/data/reranker; any local Hugging Face sequence-classification folder works.
     reranker_model: str = ""
     # Weight of its min-max normalised score against the rule-based second-stage score; 0 turns it
-    # off (no model is loaded). Chosen on the development questions: see assistant/retrieve/second_stage.py.
+    # off (no model is loaded). Chosen on the development questions: see docs/experiments.md (second stage).
     reranker_weight: float = 1.0
     # Word pieces of question + passage it reads (the length it was trained with).
     reranker_max_tokens: int = 192

@@ -1,16 +1,30 @@
-"""Shared fixtures: the real corpus (fast to parse) and isolated settings for tests that write."""
+"""Shared fixtures: the real corpus (fast to parse) and isolated settings for tests that write.
+
+No test may write into the repository's own ``index/`` or ``data/``: the
+default folders point into a temporary directory for the whole session.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+SESSION_FOLDER = Path(tempfile.mkdtemp(prefix="assistant-tests-"))
+os.environ["ASSISTANT_INDEX_DIR"] = str(SESSION_FOLDER / "index")
+os.environ["ASSISTANT_DATA_DIR"] = str(SESSION_FOLDER / "data")
 
 from assistant.corpus import Corpus, load_corpus  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_FOLDER, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +51,12 @@ def built_index_settings(tmp_path_factory) -> Settings:
     The embedding cache of the project's own data folder is copied in when present,
     so a session after `assistant index build` re-embeds nothing; the tests never write there.
     """
-    import shutil
-
     from assistant.embed import Embedder
     from assistant.index import build_index
 
     root = tmp_path_factory.mktemp("built-index")
     settings = Settings(index_dir=root / "index", data_dir=root / "data")
-    project_cache = Settings().data_dir / "embedding_cache.sqlite3"
+    project_cache = PROJECT_ROOT / "data" / "embedding_cache.sqlite3"
     if project_cache.is_file():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(project_cache, settings.data_dir / project_cache.name)

@@ -10,7 +10,7 @@ from assistant.errors import EvaluationError
 from assistant.evaluation.gold import load_gold
 from assistant.evaluation.report import TARGETS
 from assistant.evaluation.run import check_gate, load_thresholds, run_evaluation
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 
 THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
@@ -62,10 +62,10 @@ def test_missing_thresholds_file_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_default_assistant_meets_the_thresholds_on_the_gold_set(tmp_path):
-    """The same code path as `assistant eval --gate eval/thresholds.json`, on the default configuration."""
+def test_default_assistant_meets_the_thresholds_on_the_gold_set(built_index_settings, tmp_path):
+    """The same code path as `assistant eval --gate eval/thresholds.json`, on the default configuration (index in a tmp folder)."""
     thresholds = load_thresholds(THRESHOLDS)
-    run = run_evaluation(Settings(), GOLD, out=tmp_path, progress=False, thresholds=thresholds)
+    run = run_evaluation(built_index_settings, GOLD, out=tmp_path, progress=False, thresholds=thresholds)
     failures = check_gate(run.headline.summary["overall"], thresholds)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["overall"]["items"] == len(load_gold(GOLD).items)

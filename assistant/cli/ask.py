@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.evaluation.metrics import percentile
 from assistant.records import Answer
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -82,17 +83,6 @@ def load_questions(files: list[Path]) -> list[str]:
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise AssistantError(f"{path}:{number}: not a JSON object with a 'question' field ({exc})") from exc
     return questions
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolation percentile (numpy's default method), q in [0, 100]."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

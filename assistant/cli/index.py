@@ -11,10 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from assistant.corpus import load_corpus
 from assistant.embed import Embedder
+from assistant.evaluation.metrics import percentile
 from assistant.index import (
     build_index,
     disk_size,
@@ -107,8 +106,8 @@ def bench_queries(corpus, wanted: int) -> list[str]:
 
 
 def _percentiles(times: list[float]) -> str:
-    ms = np.array(times) * 1000
-    return f"p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms"
+    ms = [t * 1000 for t in times]
+    return f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms"
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -156,11 +156,8 @@ class CrossEncoder:
         """One relevance logit per text; higher means the text answers the question better.
 
         Pairs are sorted by length and run in ``BATCHES`` batches, each padded only
-        to its own longest pair: about 15% less work than one batch padded to the
-        longest. On a CPU with native bfloat16 the weights are held in bfloat16
-        (about 25% faster than autocast, which re-casts every weight per call).
-        Passages are tokenised once and kept (``_pieces``): tokenising and padding
-        15 pairs per question otherwise cost about 7 ms.
+        to its own longest pair; passages are tokenised once and kept (``_pieces``).
+        Both save time on every question (docs/experiments.md, second stage).
         """
         if not texts:
             return []

@@ -1,26 +1,13 @@
 """Train the second stage's cross-encoder from mined groups (``assistant.training.mining``).
 
-Recipe (chosen on the development questions, trained on an H100 in about 40 s;
-the same command runs on CPU, for hours rather than seconds):
-
-* start from all-MiniLM-L6-v2's first four layers plus a one-logit head (six layers
-  scored no better on dev and cost half as much again to run; two or three layers
-  barely learned, final loss 2.0 / 1.9 against 1.1; three layers at lr 1e-4 for six
-  epochs reach dev MRR@10 0.858 against 0.881, for about 20 ms less per question);
-* freeze the word-embedding table, so only the other tensors (about 15 MB in fp16)
-  need shipping and the rest comes from the verified base package;
-* each step takes 32 groups of one positive and 7 negatives sampled from the first
-  stage's top 15, with a listwise softmax cross-entropy loss over each group
-  (as in Nogueira & Cho's monoBERT, with localised contrastive negatives as in
-  Gao, Dai & Callan 2021, "Rethink training of BERT rerankers in multi-stage retrieval");
-* written questions count twice; AdamW, lr 4e-5, 10% warm-up then linear decay,
-  3 epochs, seed 0, bf16 autocast.
-
-This module needs only torch, transformers and safetensors, so it runs on a
-bare GPU machine with the groups file copied beside it. The shipped weights were
-trained there from a float16 copy of the verified base (the copy that fitted the
-transfer to that machine); the frozen word embeddings it saw differ from the
-float32 ones used at inference by at most 1e-3; rounding them to float16 at inference leaves the dev figures unchanged.
+A small model (all-MiniLM-L6-v2's first four layers and a one-logit head) with
+its word-embedding table frozen, so only about 15 MB of other tensors ship and
+the rest comes from the verified base package. Each step scores one positive
+against the first stage's look-alikes with a listwise softmax loss: the model
+learns exactly the confusions the first stage makes. This module needs only
+torch, transformers and safetensors, so it runs on a bare GPU machine with the
+groups file copied beside it. The recipe and what else was tried:
+docs/experiments.md (training).
 """
 
 from __future__ import annotations
