@@ -14,9 +14,12 @@ from assistant.index import Index
 from assistant.records import Passage
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
-    """A provision on its way to becoming a ``Hit``: its per-signal scores and the row of its best passage."""
+    """A provision on its way to becoming a ``Hit``: its per-signal scores and the row of its best passage.
+
+    Each stage returns new candidates rather than changing the ones it was given.
+    """
 
     uid: str
     scores: dict[str, float]

@@ -106,25 +106,24 @@ class Reranker:
         scored = []
         for c in shortlist:
             score = base[c.uid]
+            scores, best_row = dict(c.scores), c.best_row
             if c.uid in defining:
-                c.scores["definition"] = 1.0
+                scores["definition"] = 1.0
                 score += DEFINITION_BONUS
-                c.best_row = next((self.definition_row[(c.uid, t)] for t in terms if (c.uid, t) in self.definition_row), c.best_row)
+                best_row = next((self.definition_row[(c.uid, t)] for t in terms if (c.uid, t) in self.definition_row), best_row)
             part, division = self.part_of.get(c.uid, ("", ""))
             if parts and ((part, division) in parts or (part, "") in parts):
-                c.scores["part"] = 1.0
+                scores["part"] = 1.0
                 score += PART_BONUS
             if matched := cues & self.shapes.get(c.uid, set()):
-                c.scores["cue"] = float(len(matched))
+                scores["cue"] = float(len(matched))
                 score += CUE_BONUS * len(matched)
-            c.scores["rerank"] = score
-            scored.append(c)
-        scored.sort(key=lambda c: (-c.scores["rerank"], c.uid))
+            scores["rerank"] = score
+            scored.append(Candidate(c.uid, scores, best_row))
+        scored.sort(key=by_rerank)
         if self.cross_encoder is not None and not self.decisive(scored):
             head, tail = scored[: self.cross_encoder_depth], scored[self.cross_encoder_depth :]
-            self.add_cross_encoder(query, head)
-            head.sort(key=lambda c: (-c.scores["rerank"], c.uid))
-            scored = head + tail
+            scored = sorted(self.with_cross_encoder(query, head), key=by_rerank) + tail
         return scored + rest
 
     def decisive(self, ranked: list[Candidate]) -> bool:
@@ -140,8 +139,8 @@ class Reranker:
         spread = head[0] - head[-1]
         return spread > 0 and (head[0] - head[1]) / spread >= DECISIVE_LEAD
 
-    def add_cross_encoder(self, query: str, shortlist: list[Candidate]) -> None:
-        """Blend the cross-encoder's reading of question + best passage into each candidate's score.
+    def with_cross_encoder(self, query: str, shortlist: list[Candidate]) -> list[Candidate]:
+        """The shortlist with the cross-encoder's reading of question + best passage blended into each score.
 
         Both scores are min-max scaled over the shortlist, then summed with the
         cross-encoder's at ``settings.reranker_weight``, so the rules above still
@@ -151,9 +150,15 @@ class Reranker:
         logits = self.cross_encoder.score(query, [passages[c.best_row].embed_text for c in shortlist])
         rules = min_max({c.uid: c.scores["rerank"] for c in shortlist})
         model = min_max({c.uid: logit for c, logit in zip(shortlist, logits, strict=True)})
-        for c, logit in zip(shortlist, logits, strict=True):
-            c.scores["cross_encoder"] = logit
-            c.scores["rerank"] = rules[c.uid] + self.cross_encoder_weight * model[c.uid]
+        return [
+            Candidate(c.uid, {**c.scores, "cross_encoder": logit, "rerank": rules[c.uid] + self.cross_encoder_weight * model[c.uid]}, c.best_row)
+            for c, logit in zip(shortlist, logits, strict=True)
+        ]
+
+
+def by_rerank(candidate: Candidate) -> tuple[float, str]:
+    """Best second-stage score first; ties broken by uid so results are reproducible."""
+    return (-candidate.scores["rerank"], candidate.uid)
 
 
 def _norm(term: str) -> str:
