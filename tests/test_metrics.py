@@ -6,7 +6,7 @@ import ir_measures
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ir_measures import RR, R, nDCG
+from ir_measures import RR, R, Success, nDCG
 
 from assistant.evaluation.metrics import (
     aggregate,
@@ -14,6 +14,7 @@ from assistant.evaluation.metrics import (
     citation_recall,
     crag_score,
     dedupe,
+    hit_at_k,
     key_fact_recall,
     ndcg_at_k,
     normalise_text,
@@ -30,9 +31,9 @@ def reference(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     qrels = {"q": {key: 1 for key in relevant}}
     # Distinct descending scores so ir-measures keeps our order exactly.
     run = {"q": {key: float(len(ranked) - i) for i, key in enumerate(ranked)}}
-    measures = [R @ 1, R @ 5, R @ 10, RR @ 10, nDCG @ 10]
+    measures = [R @ 1, R @ 5, R @ 10, RR @ 10, nDCG @ 10, Success @ 1, Success @ 5]
     values = {str(m.measure): m.value for m in ir_measures.iter_calc(measures, qrels, run)}
-    return {name: values.get(name, 0.0) for name in ("R@1", "R@5", "R@10", "RR@10", "nDCG@10")}
+    return {name: values.get(name, 0.0) for name in ("R@1", "R@5", "R@10", "RR@10", "nDCG@10", "Success@1", "Success@5")}
 
 
 def ours(ranked: list[str], relevant: set[str]) -> dict[str, float]:
@@ -42,6 +43,8 @@ def ours(ranked: list[str], relevant: set[str]) -> dict[str, float]:
         "R@10": recall_at_k(ranked, relevant, 10),
         "RR@10": reciprocal_rank(ranked, relevant, 10),
         "nDCG@10": ndcg_at_k(ranked, relevant, 10),
+        "Success@1": hit_at_k(ranked, relevant, 1),
+        "Success@5": hit_at_k(ranked, relevant, 5),
     }
 
 
