@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from assistant.errors import InvalidQuestionError
 from assistant.patterns import ANAPHOR_RE, FOLLOW_UP_START_RE
 
+# What a non-text question is called in the message, in the words of the JSON a client sent.
+_JSON_TYPE_NAMES = {type(None): "nothing (null)", bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
 # Control and format characters (NUL, escape sequences, zero-width, bidi overrides) carry no meaning in a question.
 _INVISIBLE_CATEGORIES = ("Cc", "Cf")
 
@@ -20,7 +22,8 @@ _INVISIBLE_CATEGORIES = ("Cc", "Cf")
 def clean_question(question: object, max_chars: int) -> str:
     """The question with control characters removed, or ``InvalidQuestionError`` saying what is wrong."""
     if not isinstance(question, str):
-        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+        given = _JSON_TYPE_NAMES.get(type(question), type(question).__name__)
+        raise InvalidQuestionError(f"the question must be text, not {given}")
     if len(question) > max_chars:
         raise InvalidQuestionError(f"the question is {len(question):,} characters long; the limit is {max_chars:,}. Ask about one matter at a time.")
     visible = "".join(" " if unicodedata.category(ch) in _INVISIBLE_CATEGORIES else ch for ch in question)

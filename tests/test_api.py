@@ -19,9 +19,10 @@ from fastapi.testclient import TestClient
 from assistant.errors import AssistantError, InvalidQuestionError
 from assistant.records import Answer, Hit
 from assistant.settings import Settings
-from assistant.web.api import InferencePool, create_api
+from assistant.web.api import create_api
 from assistant.web.feedback import FeedbackStore
 from assistant.web.guards import JsonLogFormatter, TokenBucket, load_tokens
+from assistant.web.pool import InferencePool
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -148,12 +149,13 @@ def test_broken_token_file_fails_closed(tmp_path, tmp_settings, corpus, content)
     [
         ({"question": ""}, "empty"),
         ({"question": "   \n"}, "empty"),
-        ({"question": "x" * 2001}, "2,001 characters; the limit is 2,000"),
+        ({"question": "x" * 2001}, "the question is 2,001 characters long; the limit is 2,000"),
+        ({"question": "\u200b\x00\x1b"}, "the question is empty"),
         ({}, "body.question"),
         ({"question": QUESTION, "k": 0}, "body.k"),
         ({"question": QUESTION, "mode": "poetic"}, "body.mode"),
         ({"question": QUESTION, "colour": "red"}, "body.colour"),
-        ({"question": 42}, "body.question"),
+        ({"question": 42}, "body.question: the question must be text"),
     ],
 )
 def test_invalid_ask_is_422_saying_what_is_wrong(client, body, expected):

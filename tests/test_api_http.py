@@ -87,7 +87,7 @@ def test_missing_or_wrong_token_is_401(server, headers, challenge):
     assert response.json()["error"] == "unauthorized"
 
 
-@pytest.mark.parametrize(("question", "message"), [("", "question is empty"), ("   ", "question is empty"), ("why " * 501, "2,004 characters; the limit is 2,000")])
+@pytest.mark.parametrize(("question", "message"), [("", "question is empty"), ("   ", "question is empty"), ("why " * 501, "the question is 2,004 characters long; the limit is 2,000")])
 def test_empty_and_over_long_questions_are_422_with_a_message(server, question, message):
     response = httpx.post(f"{server}/api/v1/ask", json={"question": question}, headers=auth())
     assert response.status_code == 422

@@ -22,8 +22,8 @@ LIMIT = 2000
         ("\x00\x07\x1b", "the question is empty"),
         ("\u200b\u200e", "the question is empty"),  # zero-width space and a direction mark only
         ("x" * (LIMIT + 1), "2,001 characters long; the limit is 2,000"),
-        (None, "must be text, not NoneType"),
-        (42, "must be text, not int"),
+        (None, r"must be text, not nothing \(null\)"),
+        (42, "must be text, not a number"),
     ],
 )
 def test_unusable_questions_get_a_clear_message(question, message):

@@ -18,22 +18,18 @@ import pytest
 from assistant.cite import cite
 from assistant.errors import IndexNotBuiltError, ProvisionNotFoundError
 from assistant.records import Answer, RetrievedProvision
+from assistant.web.browse import hierarchy, open_reference, resolve_reference
 from assistant.web.feedback import FeedbackStore
-from assistant.web.ui import (
-    GENERIC_ERROR,
-    Handlers,
+from assistant.web.render import (
     Turn,
-    build_ui,
-    hierarchy,
-    open_reference,
     plain_text,
     ref_for_citation,
     ref_for_provision,
     render_answer,
     render_conversation,
     render_provision,
-    resolve_reference,
 )
+from assistant.web.ui import GENERIC_ERROR, Handlers, build_ui
 
 HOSTILE = "<script>alert(1)</script> {{constructor}} ${document.cookie}"
 
@@ -278,7 +274,8 @@ def test_feedback_choices_follow_the_latest_answer(handlers):
     [
         ("please explode", GENERIC_ERROR),
         ("index not built", "The assistant is not ready: no index in index/; run `assistant index build`"),
-        ("x" * 5000, "please keep it under 2,000 characters"),
+        ("x" * 5000, "the question is 5,000 characters long; the limit is 2,000"),
+        ("\x00\x1b", "the question is empty"),
     ],
 )
 def test_failures_become_a_friendly_message_in_the_chat(handlers, question, shown):

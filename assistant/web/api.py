@@ -13,6 +13,10 @@ Inference runs in a bounded worker pool shared by all requests; when more than
 ``settings.api_queue_limit`` requests wait, new ones get 503 with Retry-After at
 once instead of hanging. The checked-in schema is ``docs/openapi.json``; refresh
 it with ``python -m assistant.web.api --write-openapi``.
+
+Here are the routes, the error handlers and ``create_api``; the request and
+response bodies are in ``assistant.web.schemas``, the worker pool in
+``assistant.web.pool`` and the shared state in ``assistant.web.state``.
 """
 
 from __future__ import annotations
@@ -20,18 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import contextvars
-import functools
 import json
 import logging
-import math
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
@@ -40,7 +38,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
@@ -51,6 +49,7 @@ from assistant.errors import (
 )
 from assistant.records import Answer, Hit, Provision
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.web.feedback import FeedbackRecord, settings_snapshot
 from assistant.web.guards import (
     REQUEST_ID_HEADER,
     ApiGuardMiddleware,
@@ -59,224 +58,26 @@ from assistant.web.guards import (
     load_tokens,
     request_id_var,
 )
-
-if TYPE_CHECKING:
-    from assistant.corpus import Corpus
-    from assistant.web.feedback import FeedbackStore
+from assistant.web.pool import BusyError
+from assistant.web.schemas import (
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    NOT_BLANK,
+    AskRequest,
+    FeedbackReceipt,
+    FeedbackRequest,
+    Health,
+    Readiness,
+    RetrievalMode,
+    ValidationProblem,
+    error_responses,
+)
+from assistant.web.state import AnswerService, ApiState
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
-# The request schema is fixed so the published contract does not shift with local
-# settings; a smaller settings.max_question_chars is still enforced by the pipeline (422).
-MAX_QUESTION_CHARS = 2000
-MAX_K = 50
-# At least one non-blank character (JSON Schema patterns match anywhere, as pydantic's do).
-NOT_BLANK = r"\S"
-AnswerMode = Literal["extractive", "generative"]
-RetrievalMode = Literal["bm25", "dense", "hybrid", "full"]
-DocumentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A document id: 'etra-2006' or 'vet-clusters'.")]
 
 log = logging.getLogger("assistant.web.api")
-T = TypeVar("T")
-
-
-class AnswerService(Protocol):
-    """What the API needs from ``assistant.pipeline.Assistant``."""
-
-    corpus: Corpus
-    settings: Settings
-
-    def ask(self, question: str, k: int | None = None, document: str | None = None, mode: str | None = None, history: Any = None) -> Answer: ...
-
-    def search(self, query: str, k: int | None = None, document: str | None = None, mode: str | None = None) -> list[Hit]: ...
-
-    def provision(self, document_id: str, provision_id: str) -> Provision: ...
-
-
-# --- request and response bodies -------------------------------------------------------
-
-
-class AskRequest(BaseModel):
-    """A question as staff would type it, with optional narrowing."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Until what age must a child attend school?"}]})
-
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="The question, 1 to 2,000 characters, not all blank.")
-    k: int | None = Field(default=None, ge=1, le=MAX_K, description="How many provisions to retrieve; the server default when omitted.")
-    document: DocumentId | None = Field(default=None, description="Answer from this document only.")
-    mode: AnswerMode | None = Field(default=None, description="'extractive' quotes the law; 'generative' writes with a local model. Server default when omitted.")
-
-    @field_validator("question", mode="before")
-    @classmethod
-    def _plain_question(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if not value.strip():
-            raise ValueError("question is empty: type a question about the Act or the VET clusters policy")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"question is {len(value):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
-        return value
-
-
-class FeedbackRequest(BaseModel):
-    """Feedback on one answer: a rating, a comment, or a flagged citation (at least one)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
-    answer: Answer | None = Field(default=None, description="The Answer as the API returned it, so curators see what was shown.")
-    rating: Literal["up", "down"] | None = None
-    comment: str = Field(default="", max_length=4000)
-    wrong_citation: bool = False
-    citation_label: str | None = Field(default=None, max_length=200, description="The wrong citation's label, e.g. 's 2.1.1(1)'.")
-
-
-class FeedbackReceipt(BaseModel):
-    id: int = Field(description="The stored feedback's row id.")
-    status: Literal["recorded"] = "recorded"
-
-
-class ValidationProblem(BaseModel):
-    field: str = Field(description="Where the problem is, e.g. 'body.question' or 'query.k'.")
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """Every error response: a stable code, a sentence for people, and the request id to quote."""
-
-    error: str = Field(description="A stable code: unauthorized, rate_limited, invalid_request, not_found, busy, ...")
-    message: str
-    request_id: str
-    detail: list[ValidationProblem] | None = None
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-
-
-class Readiness(BaseModel):
-    status: Literal["ready", "loading", "failed"]
-    message: str
-    documents: list[str] = Field(default_factory=list)
-    provisions: int = 0
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "The body is not UTF-8 JSON, or Content-Length is malformed.",
-        401: "Missing or invalid bearer token (only when the server has tokens configured).",
-        404: "No such document (or, for provisions, no such provision).",
-        413: "Request body over the size limit.",
-        422: "The request is invalid; `message` says what to fix.",
-        429: "Rate limit exceeded; retry after the number of seconds in Retry-After.",
-        503: "Busy or still loading; retry after the number of seconds in Retry-After.",
-    }
-    return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
-
-
-# --- the bounded worker pool ----------------------------------------------------------
-
-
-class BusyError(AssistantError):
-    """More requests wait than the queue allows, or the assistant is not loaded yet."""
-
-    def __init__(self, retry_after: int, reason: str = "the assistant is busy"):
-        super().__init__(f"{reason}; retry in {retry_after} s")
-        self.retry_after = retry_after
-
-
-class InferencePool:
-    """Runs blocking inference on ``workers`` threads, with at most ``queue_limit`` waiting.
-
-    Admission is counted up when a job is submitted and down when its thread
-    finishes (hence the lock: slots are freed from worker threads). A request whose
-    client has gone still holds its slot until then, so the bound is on real work,
-    not on open connections.
-    """
-
-    def __init__(self, workers: int, queue_limit: int):
-        self.workers = max(1, workers)
-        self.capacity = self.workers + max(0, queue_limit)
-        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="assistant-infer")
-        self._admitted = 0
-        self._count_lock = threading.Lock()
-        self._mean_seconds = 1.0
-
-    @property
-    def waiting(self) -> int:
-        return max(0, self._admitted - self.workers)
-
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._count_lock:
-            if self._admitted >= self.capacity:
-                raise BusyError(self.retry_after())
-            self._admitted += 1
-        context = contextvars.copy_context()
-        future = self._executor.submit(context.run, functools.partial(self._timed, fn, *args, **kwargs))
-        future.add_done_callback(self._release)
-        return await asyncio.wrap_future(future)
-
-    def _timed(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        started = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            # Exponential moving average of one job's time, for an honest Retry-After.
-            self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.perf_counter() - started)
-
-    def _release(self, _future: Any) -> None:
-        with self._count_lock:
-            self._admitted -= 1
-
-    def retry_after(self) -> int:
-        """Seconds until the queue has likely drained by one worker's worth of jobs."""
-        return max(1, math.ceil(self._mean_seconds * (self.waiting + 1) / self.workers))
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-# --- shared state ---------------------------------------------------------------------
-
-
-class ApiState:
-    """The one shared assistant, its readiness, the worker pool and the feedback store."""
-
-    def __init__(self, settings: Settings, assistant: AnswerService | None):
-        self.settings = settings
-        self.assistant = assistant
-        self.pool = InferencePool(settings.api_workers, settings.api_queue_limit)
-        self.ready = False
-        self.failure: str | None = None
-        self._feedback: FeedbackStore | None = None
-        self._feedback_lock = threading.Lock()
-
-    def require(self) -> AnswerService:
-        if self.assistant is None:
-            raise BusyError(5, "the assistant is still loading")
-        return self.assistant
-
-    def feedback_store(self) -> FeedbackStore:
-        from assistant.web.feedback import FeedbackStore
-
-        with self._feedback_lock:
-            if self._feedback is None:
-                self._feedback = FeedbackStore.from_settings(self.settings)
-            return self._feedback
-
-    def warm_up(self) -> None:
-        """Run one retrieval so the embedding model and index are in memory before /ready says so."""
-        if self.assistant is None:
-            return
-        try:
-            self.assistant.search("compulsory school age", k=1)
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure instead of crashing the server
-            self.failure = f"{type(exc).__name__}: {exc}"
-            log.exception("warm-up failed", extra={"fields": {"event": "warm_up_failed"}})
-            return
-        self.ready = True
-        log.info("ready", extra={"fields": {"event": "ready"}})
 
 
 def _state(request: Request) -> ApiState:
@@ -299,7 +100,7 @@ bearer = HTTPBearer(auto_error=False, description="Needed when the server has AP
 router = APIRouter(prefix=API_PREFIX, tags=["assistant"], dependencies=[Depends(bearer)])
 
 
-@router.post("/ask", response_model=Answer, responses=_errors(400, 401, 404, 413, 422, 429, 503), summary="Answer a question with pinpoint citations")
+@router.post("/ask", response_model=Answer, responses=error_responses(400, 401, 404, 413, 422, 429, 503), summary="Answer a question with pinpoint citations")
 async def ask(body: AskRequest, request: Request) -> Answer:
     state = _state(request)
     assistant = state.require()
@@ -320,10 +121,10 @@ async def ask(body: AskRequest, request: Request) -> Answer:
     return answer
 
 
-@router.get("/search", response_model=list[Hit], responses=_errors(400, 401, 404, 422, 429, 503), summary="Ranked provisions for a query")
+@router.get("/search", response_model=list[Hit], responses=error_responses(400, 401, 404, 422, 429, 503), summary="Ranked provisions for a query")
 async def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="The query, 1 to 2,000 characters, not all blank.")],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description=f"The query, 1 to {MAX_QUESTION_CHARS:,} characters, not all blank.")],
     k: Annotated[int | None, Query(ge=1, le=MAX_K, description="How many provisions; the server default when omitted.")] = None,
     document: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Search this document only.")] = None,
     mode: Annotated[RetrievalMode | None, Query(description="Retrieval signals: bm25, dense, hybrid or full (hybrid + reranking).")] = None,
@@ -337,7 +138,7 @@ async def search(
 @router.get(
     "/provisions/{document}/{provision}",
     response_model=Provision,
-    responses=_errors(400, 401, 404, 422, 429, 503),
+    responses=error_responses(400, 401, 404, 422, 429, 503),
     summary="One provision's full law text and units",
 )
 async def provision(
@@ -352,10 +153,8 @@ async def provision(
     return assistant.provision(document, provision)
 
 
-@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=_errors(400, 401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
+@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=error_responses(400, 401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
 def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
-    from assistant.web.feedback import FeedbackRecord, settings_snapshot
-
     state = _state(request)
     try:
         record = FeedbackRecord(**body.model_dump(exclude={"answer"}), answer=body.answer, source="api", settings=settings_snapshot(state.settings))

@@ -18,7 +18,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from assistant.settings import Settings
-from assistant.web.api import AnswerService, create_api
+from assistant.web.api import create_api
+from assistant.web.state import AnswerService
 
 # The UI must not phone home from an intranet server.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
