@@ -41,6 +41,7 @@ class ScriptedAssistant:
 
     def __init__(self, corpus):
         self.calls: list[tuple[str, str | None, str | None, int | None]] = []
+        self.histories: list[list[tuple[str, str]] | None] = []
         quote = "It is the duty of the parent of a child of not less than 6 nor more than 17 years of age"
         self.answers = {
             ITEMS[0]["question"]: Answer(
@@ -58,8 +59,9 @@ class ScriptedAssistant:
             ITEMS[2]["question"]: Answer(question=ITEMS[2]["question"], text="", abstained=True, abstain_reason="no provision supports an answer", retrieved=retrieved(("etra-2006", "2.4.1"))),
         }
 
-    def ask(self, question, k=None, document=None, mode=None, retrieval_mode=None):
+    def ask(self, question, k=None, document=None, mode=None, retrieval_mode=None, history=None):
         self.calls.append((question, mode, retrieval_mode, k))
+        self.histories.append(history)
         if question not in self.answers:
             raise RuntimeError("index exploded")
         return self.answers[question]
@@ -282,3 +284,13 @@ def test_worst_items_take_turns_across_kinds(corpus):
     results.append(result_for(definition, answer_for(definition.question, cited=["2.1.1"], retrieved_ids=["2.1.1"], text="no age", corpus=corpus), 5.0))
     assert [r.id for r, _ in worst_items(results, n=2)] == ["n0", "d0"]
     assert len(worst_items(results, n=10)) == 4
+
+
+def test_a_follow_up_is_asked_after_the_question_and_answer_it_follows(scripted, tmp_path):
+    follow = {**ITEMS[1], "id": "b-follow", "follow_up_of": "a-right"}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(item) for item in (ITEMS[0], follow)) + "\n", encoding="utf-8")
+    run, _ = run_scripted(scripted, path)
+    first_answer = scripted.answers[ITEMS[0]["question"]].text
+    assert scripted.histories == [None, [(ITEMS[0]["question"], first_answer)]]
+    assert run.headline.summary["by_style"] == {"unspecified": run.headline.summary["by_style"]["unspecified"]}

@@ -175,3 +175,45 @@ def test_check_item_against_the_corpus(corpus, changes, problem):
         assert problems == []
     else:
         assert any(problem in p for p in problems), problems
+
+
+def _item(**changes) -> dict:
+    base = {"id": "x1", "question": "How long can a suspension last?", "answerable": False, "expected": [], "kind": "unanswerable", "difficulty": "medium"}
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (_item(unanswerable_kind="delegated"), "delegated_by"),
+        (_item(unanswerable_kind="near_topic", delegated_by={"document": "etra-2006", "provision": "2.2.19"}), "delegated_by"),
+        (_item(unanswerable_kind="gossip"), "unanswerable_kind"),
+        (
+            _item(answerable=True, expected=[{"document": "etra-2006", "provision": "2.1.1"}], kind="numeric", unanswerable_kind="near_topic"),
+            "answerable item has no unanswerable_kind",
+        ),
+    ],
+    ids=["delegated-without-provision", "provision-without-delegation", "unknown-kind", "answerable-with-kind"],
+)
+def test_question_bank_fields_are_checked(item, message):
+    with pytest.raises(ValueError, match=message):
+        GoldItem.model_validate(item)
+
+
+def test_a_follow_up_must_follow_an_earlier_item(tmp_path):
+    path = tmp_path / "bank.jsonl"
+    first = _item(id="a", unanswerable_kind="outside_sources")
+    follow = _item(id="b", question="And for TAFEs?", unanswerable_kind="outside_sources", follow_up_of="c")
+    path.write_text(json.dumps(first) + "\n" + json.dumps(follow) + "\n", encoding="utf-8")
+    with pytest.raises(GoldSetError, match="follow_up_of 'c' is not an earlier item"):
+        load_gold(path)
+
+
+def test_delegated_evidence_must_be_the_delegating_words(corpus):
+    delegating = corpus.get("etra-2006", "2.1.1")
+    words = "to register the child for home schooling in accordance with the regulations"
+    assert words in delegating.text
+    good = GoldItem.model_validate(_item(unanswerable_kind="delegated", delegated_by={"document": "etra-2006", "provision": "2.1.1(b)"}, evidence=words))
+    assert check_item(good, corpus) == []
+    wrong = good.model_copy(update={"evidence": "the regulations say so"})
+    assert any("not verbatim in the delegating provision" in problem for problem in check_item(wrong, corpus))

@@ -38,6 +38,10 @@ from assistant.records import Record
 
 GoldKind = Literal["definition", "numeric", "procedure", "obligation", "multi", "policy", "lookup", "unanswerable"]
 Difficulty = Literal["easy", "medium", "hard"]
+# How the question is put: a situation in the asker's own words, or a plain question.
+Style = Literal["scenario", "direct"]
+# Why an unanswerable item cannot be answered from the sources.
+UnanswerableKind = Literal["outside_sources", "delegated", "advice_or_opinion", "near_topic"]
 
 # Problems listed in one error before the rest are summarised as a count.
 _MAX_LISTED = 25
@@ -79,6 +83,14 @@ class GoldItem(Record):
     evidence: str = ""
     kind: GoldKind | Literal["unspecified"] = "unspecified"
     difficulty: Difficulty | Literal["unspecified"] = "unspecified"
+    style: Style | Literal["unspecified"] = "unspecified"
+    unanswerable_kind: UnanswerableKind | None = None
+    # For a delegated item: the provision that hands the matter to regulations, an Order or guidelines.
+    delegated_by: ExpectedProvision | None = None
+    # One or two plain sentences that answer the question (the question bank's; training data for plain answers).
+    short_answer: str = ""
+    # A follow-up ("and how long can that last?") is asked with this earlier item's question and answer as history.
+    follow_up_of: str | None = None
 
     @field_validator("id", "question")
     @classmethod
@@ -102,6 +114,10 @@ class GoldItem(Record):
             raise ValueError("unanswerable item lists expected provisions; set answerable to true or empty 'expected'")
         if (self.kind == "unanswerable") == self.answerable:
             raise ValueError(f"kind '{self.kind}' contradicts answerable={str(self.answerable).lower()}")
+        if self.answerable and self.unanswerable_kind is not None:
+            raise ValueError("an answerable item has no unanswerable_kind")
+        if (self.unanswerable_kind == "delegated") != (self.delegated_by is not None):
+            raise ValueError("a delegated item names its delegating provision in delegated_by, and only a delegated item does")
         return self
 
     @property
@@ -179,6 +195,9 @@ def load_gold(path: Path | str) -> GoldSet:
         if item.id in lines:
             problems.append(f"{where}: duplicate id '{item.id}' (first on line {lines[item.id]})")
             continue
+        if item.follow_up_of is not None and item.follow_up_of not in lines:
+            problems.append(f"{where}: follow_up_of '{item.follow_up_of}' is not an earlier item of this file")
+            continue
         lines[item.id] = number
         items.append(item)
     if problems:
@@ -204,6 +223,12 @@ def check_item(item: GoldItem, corpus: Corpus) -> list[str]:
             problems.append(f"expected provision '{expected.key}' is repealed")
         else:
             provisions.append(provision)
+    if item.delegated_by is not None:
+        delegating = corpus.find(item.delegated_by.document, item.delegated_by.provision_id)
+        if delegating is None:
+            problems.append(f"delegating provision '{item.delegated_by.key}' is not in the corpus")
+        elif item.evidence.strip() and _collapse(item.evidence) not in _collapse(delegating.text):
+            problems.append(f"evidence is not verbatim in the delegating provision '{item.delegated_by.key}': {item.evidence[:80]!r}")
     if not item.answerable or len(provisions) != len(item.expected):
         return problems
     if not item.evidence.strip():

@@ -175,7 +175,7 @@ def _headline(run: EvalRun) -> list[str]:
 
 
 def _breakdown(summary: dict[str, Any], title: str) -> list[str]:
-    groups = summary[f"by_{title}"]
+    groups = summary[f"by_{title.replace(' ', '_')}"]
     rows = [[name, str(g["items"]), *(fmt(m, g.get(m)) for m, _ in BREAKDOWN_COLUMNS)] for name, g in groups.items()]
     return [f"### By {title}", "", *_table([title.capitalize(), "Items", *(t for _, t in BREAKDOWN_COLUMNS)], rows), ""]
 
@@ -319,7 +319,7 @@ def render_report(run: EvalRun, plot: Path | None = None) -> str:
     if run.gold_problems:
         lines += [f"The gold file has {len(run.gold_problems)} problem(s) against the corpus (`assistant eval --check`): these items are scored as written.", ""]
     lines += ["## Breakdowns", ""]
-    for title in ("kind", "difficulty", "document"):
+    for title in ("kind", "difficulty", "document", "style", "unanswerable kind"):
         lines += _breakdown(head.summary, title)
     lines += _comparison(run, plot)
     lines += _failures(head.results)

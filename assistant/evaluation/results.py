@@ -46,6 +46,8 @@ class ItemResult(Record):
     kind: str
     difficulty: str
     documents: str
+    style: str = "unspecified"
+    unanswerable_kind: str | None = None
     answerable: bool
     expected: list[str]
     key_facts: list[str]

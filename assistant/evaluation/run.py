@@ -54,13 +54,21 @@ from assistant.settings import PROJECT_ROOT, Settings
 RETRIEVAL_MODES: tuple[str, ...] = get_args(Settings.model_fields["retrieval_mode"].annotation)
 ANSWER_MODES: tuple[str, ...] = get_args(Settings.model_fields["answer_mode"].annotation)
 # What the breakdown tables group by, as (title, GoldItem attribute).
-BREAKDOWNS = (("kind", "kind"), ("difficulty", "difficulty"), ("document", "documents"))
+BREAKDOWNS = (("kind", "kind"), ("difficulty", "difficulty"), ("document", "documents"), ("style", "style"), ("unanswerable kind", "unanswerable_kind"))
 
 
 class Asker(Protocol):
     """What the harness needs from the assistant: ``assistant.pipeline.Assistant`` satisfies it."""
 
-    def ask(self, question: str, k: int | None = None, document: str | None = None, mode: str | None = None, retrieval_mode: str | None = None) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        document: str | None = None,
+        mode: str | None = None,
+        retrieval_mode: str | None = None,
+        history: Sequence[tuple[str, str]] | None = None,
+    ) -> Answer: ...
 
 
 def default_config(settings: Settings) -> Config:
@@ -122,6 +130,8 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         kind=item.kind,
         difficulty=item.difficulty,
         documents=item.documents,
+        style=item.style,
+        unanswerable_kind=item.unanswerable_kind or (None if item.answerable else "unspecified"),
         answerable=item.answerable,
         expected=item.expected_keys,
         key_facts=item.key_facts,
@@ -144,13 +154,17 @@ def evaluate_items(assistant: Asker, items: Sequence[GoldItem], config: Config, 
     error is in results.jsonl, the summary counts it and the gate fails on it.
     """
     results = []
+    asked: dict[str, tuple[str, str]] = {}
     for item in tqdm(items, desc=config.name, unit="q", disable=not progress, file=sys.stderr):
         start = time.perf_counter()
+        # A follow-up is asked as staff would ask it: after the earlier question and the answer they got.
+        options = {"history": [asked[item.follow_up_of]]} if item.follow_up_of in asked else {}
         try:
-            answer, error = assistant.ask(item.question, k=k, mode=config.answer, retrieval_mode=config.retrieval), None
+            answer, error = assistant.ask(item.question, k=k, mode=config.answer, retrieval_mode=config.retrieval, **options), None
         except Exception as exc:  # noqa: BLE001 - recorded per item and counted by the gate
             answer, error = None, f"{type(exc).__name__}: {exc}"
         results.append(result_for(item, answer, (time.perf_counter() - start) * 1000, error))
+        asked[item.id] = (item.question, answer.text if answer else "")
     return results
 
 
@@ -166,13 +180,14 @@ def _rescore(results: Sequence[ItemResult]) -> dict[str, Any]:
 
 
 def summarise(results: Sequence[ItemResult]) -> dict[str, Any]:
-    """Overall figures and the same figures broken down by kind, difficulty and document."""
+    """Overall figures and the same figures broken down by kind, difficulty, document, style and unanswerable kind."""
     summary: dict[str, Any] = {"overall": _rescore(results)}
     for title, attribute in BREAKDOWNS:
         groups: dict[str, list[ItemResult]] = defaultdict(list)
         for r in results:
-            groups[getattr(r, attribute)].append(r)
-        summary[f"by_{title}"] = {name: _rescore(group) for name, group in sorted(groups.items())}
+            value = getattr(r, attribute)
+            groups[value if value is not None else "answerable"].append(r)
+        summary[f"by_{title.replace(' ', '_')}"] = {name: _rescore(group) for name, group in sorted(groups.items())}
     return summary
 
 
