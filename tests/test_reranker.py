@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import ModelError
+from assistant.evaluation.gold import is_near_copy, question_words
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.settings import MINILM_SHA256, Settings
 from assistant.training.mining import QuestionMiner, load_written_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALUATION_FILES = [ROOT / "tests" / "data" / "dev_questions.jsonl", ROOT / "eval" / "gold.jsonl", ROOT / "tests" / "data" / "answer_cases.jsonl"]
-_FILLER = frozenset("a the of to is can what does do for in an and or if on be are it my our we i they their has have who how with at by that this school".split())
-
-
-def _words(question: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", question.lower())) - _FILLER
 
 
 # --- the written training questions -------------------------------------------------------------
@@ -41,14 +36,8 @@ def test_written_questions_cite_existing_unrepealed_provisions_across_the_act_an
 
 def test_no_written_question_is_a_near_copy_of_an_evaluation_question():
     """Training on a near copy of a dev, gold or answer-case question would make those figures flattering."""
-    evaluation = [_words(json.loads(line)["question"]) for file in EVALUATION_FILES for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    copies = []
-    for item in load_written_questions():
-        words = _words(item.question)
-        for other in evaluation:
-            if len(words & other) / max(1, len(words | other)) >= 0.5:
-                copies.append(item.question)
-                break
+    evaluation = [question_words(json.loads(line)["question"]) for file in EVALUATION_FILES for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    copies = [item.question for item in load_written_questions() if any(is_near_copy(question_words(item.question), other) for other in evaluation)]
     assert copies == []
 
 

@@ -43,6 +43,10 @@ Style = Literal["scenario", "direct"]
 # Why an unanswerable item cannot be answered from the sources.
 UnanswerableKind = Literal["outside_sources", "delegated", "advice_or_opinion", "near_topic"]
 
+# Words too common in staff questions to make two questions alike.
+FILLER_WORDS = frozenset("a the of to is can what does do for in an and or if on be are it my our we i they their has have who how with at by that this school".split())
+# Two questions sharing at least this share of their words (Jaccard) are near copies: one must not train or tune for the other.
+NEAR_COPY_JACCARD = 0.5
 # Problems listed in one error before the rest are summarised as a count.
 _MAX_LISTED = 25
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -91,6 +95,8 @@ class GoldItem(Record):
     short_answer: str = ""
     # A follow-up ("and how long can that last?") is asked with this earlier item's question and answer as history.
     follow_up_of: str | None = None
+    # Who asks, in the writer's words ("principal", "TAFE compliance officer").
+    persona: str = ""
 
     @field_validator("id", "question")
     @classmethod
@@ -205,6 +211,15 @@ def load_gold(path: Path | str) -> GoldSet:
     if not items:
         raise GoldSetError(f"{path}: no gold items; write one JSON object per line (see eval/gold.jsonl)")
     return GoldSet(path=path, items=items, sha256=hashlib.sha256(raw).hexdigest(), lines=lines)
+
+
+def question_words(question: str) -> frozenset[str]:
+    """The question's distinctive words, for telling near copies apart."""
+    return frozenset(re.findall(r"[a-z0-9]+", question.lower())) - FILLER_WORDS
+
+
+def is_near_copy(words: frozenset[str], other: frozenset[str]) -> bool:
+    return len(words & other) / max(1, len(words | other)) >= NEAR_COPY_JACCARD
 
 
 def _collapse(text: str) -> str:
