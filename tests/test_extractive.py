@@ -1,36 +1,52 @@
 """The extractive composer: how provisions are cut into quotable segments, and how answers are put together.
 
-Segment tests run on the real corpus without a model; composing tests use the
-real embedding model on hits built by hand, so they do not depend on retrieval.
+Everything runs on the real corpus. The rules (segments, selection, composition,
+abstention given the evidence, citation checks) are tested on evidence built by
+hand or scored with ``FakeEncoder``, in milliseconds. Only the tests at the end,
+whose expectations rest on what the real embedding model finds similar, load it.
 """
 
 from __future__ import annotations
 
 import pytest
+from fakes import FakeEncoder
 
 from assistant.answer import answer_problems
-from assistant.answer.extractive import (
-    HAS_NUMBER_RE,
-    NUMBER_QUESTION_RE,
-    ExtractiveAnswerer,
+from assistant.answer.compose import compose
+from assistant.answer.evidence import Evidence, Scored
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.lexical import TermWeights, content_terms, stem
+from assistant.answer.questions import (
     acronyms_of,
     asked_terms,
-    content_terms,
     is_multi_part,
     missing_fact,
     second_part,
-    segments_of,
-    stem,
     unknown_names,
 )
+from assistant.answer.segments import definition_segments, segments_of
+from assistant.answer.select import select_segments
 from assistant.cite import split_sentences
 from assistant.labels import provision_label
+from assistant.patterns import HAS_NUMBER_RE
 from assistant.records import Hit
 from assistant.settings import Settings
 
 
 def segment_with(provision, words):
     return next(s for s in segments_of(provision) if words in s.focus)
+
+
+def hits_for(corpus, *ids):
+    out = []
+    for rank, (document, provision_id) in enumerate(ids, start=1):
+        p = corpus.get(document, provision_id)
+        out.append(Hit(document_id=document, provision_id=provision_id, label=provision_label(p), heading=p.heading, path=p.path,
+                       score=1.0 / rank, rank=rank, best_passage_id=f"{p.uid}#0", best_passage_text=p.text[:200]))
+    return out
+
+
+# --- segments --------------------------------------------------------------------------------
 
 
 def test_a_first_paragraph_is_quoted_with_its_lead_in_and_pinpointed_to_itself(act):
@@ -68,26 +84,16 @@ def test_every_segment_quotes_the_law_verbatim(corpus):
             assert provision.text[seg.start : seg.end] == seg.text and seg.text.strip() == seg.text
 
 
-@pytest.mark.parametrize(
-    ("question", "wants"),
-    [
-        ("Until what age must a child attend school?", True),
-        ("How many days does a parent have to respond?", True),
-        ("What is the penalty for obstructing an officer?", True),
-        ("How long is a school council member's term of office?", True),
-        ("Who appoints school attendance officers?", False),
-        ("Can a principal expel a student?", False),
-    ],
-)
-def test_number_questions_are_recognised(question, wants):
-    assert bool(NUMBER_QUESTION_RE.search(question)) is wants
+def test_definitions_are_indexed_by_term_longest_first_and_cut_to_the_definition(corpus):
+    definitions = definition_segments(corpus)
+    terms = [term for term, _ in definitions]
+    assert [len(t) for t in terms] == sorted((len(t) for t in terms), reverse=True)
+    overseas = dict(definitions)["overseas student"]
+    assert overseas.text.startswith("overseas student means a person holding a visa")
+    assert overseas.provision.provision_id == "1.1.3" and "registered school" not in overseas.text
 
 
-def test_quantities_are_numbers_but_section_labels_are_not():
-    assert HAS_NUMBER_RE.search("not less than 6 nor more than 17 years of age")
-    assert HAS_NUMBER_RE.search("is 0⋅5 penalty units")
-    assert not HAS_NUMBER_RE.search("2.3 Age requirements for persons")
-    assert not HAS_NUMBER_RE.search("under section 2.6.14A")
+# --- what a question asks ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -149,16 +155,271 @@ def test_content_terms_drop_stopwords_and_meet_across_inflections():
     assert "isn" not in content_terms("that isn't on the list")
 
 
-# --- composing with the real embedding model (slow) -------------------------------------------
+def test_word_overlap_weighs_rare_words_more():
+    weights = TermWeights({"child": 0.5, "exclusion": 3.0})
+    words = {"child", "exclusion"}
+    assert weights.overlap(words, "an exclusion") == pytest.approx(3.0 / 3.5)
+    assert weights.overlap(words, "the child") == pytest.approx(0.5 / 3.5)
+    assert weights.overlap(words, frozenset({"child", "exclusion"})) == 1.0
+    assert weights.overlap(set(), "the child") == 0.0
+    assert weights.weight("unheard") == 3.0  # a word the corpus never uses counts as its rarest
 
 
-def hits_for(corpus, *ids):
-    out = []
-    for rank, (document, provision_id) in enumerate(ids, start=1):
-        p = corpus.get(document, provision_id)
-        out.append(Hit(document_id=document, provision_id=provision_id, label=provision_label(p), heading=p.heading, path=p.path,
-                       score=1.0 / rank, rank=rank, best_passage_id=f"{p.uid}#0", best_passage_text=p.text[:200]))
-    return out
+# --- abstention, given the evidence ------------------------------------------------------------
+
+
+def scored(segment, score, *, has_number=False, second_part_score=None):
+    """A segment scored by hand; its similarity to the question is its score."""
+    return Scored(segment, semantic=score, lexical=0.0, prior=0.0, score=score, has_number=has_number, second_part_score=second_part_score)
+
+
+def evidence_of(question, hits, ranked, *, wants_number=False, **signals):
+    return Evidence(question, hits, sorted(ranked, key=lambda s: -s.score), wants_number, **signals)
+
+
+def test_support_is_the_mean_similarity_of_the_five_closest_segments_mixed_with_key_terms(act):
+    seg = segments_of(act["2.1.1"])[0]
+    evidence = evidence_of("q", [], [scored(seg, s) for s in (0.1, 0.9, 0.8, 0.7, 0.6, 0.5)], key_terms=0.4)
+    assert evidence.sentence_support == pytest.approx(0.7)
+    assert evidence.support == pytest.approx(0.85 * 0.7 + 0.15 * 0.4)
+
+
+@pytest.mark.parametrize(
+    ("similarity", "signals", "reason"),
+    [
+        (None, {}, "nothing was retrieved"),
+        (0.48, {}, None),
+        (0.40, {}, "support 0.34 is below the threshold 0.37"),
+        (0.10, {"named": True}, None),
+        (0.90, {"missing_fact": "a sum of money"}, "the question asks for a sum of money and the closest provisions state none"),
+        (0.48, {"unknown_names": ["Geelong"]}, "support 0.41 is below the threshold 0.45 (the law never mentions Geelong)"),
+        (0.56, {"unknown_names": ["Geelong"]}, None),
+    ],
+)
+def test_the_abstention_decision_follows_from_the_evidence(act, similarity, signals, reason):
+    seg = segments_of(act["2.1.1"])[0]
+    ranked = [] if similarity is None else [scored(seg, similarity)] * 5
+    evidence = evidence_of("q", [], ranked, key_terms=0.0, **signals)
+    assert evidence.abstain_reason(0.37) == reason
+    assert evidence.should_abstain(0.37) is (reason is not None)
+
+
+# --- selection, on evidence built by hand --------------------------------------------------------
+
+
+def test_segments_of_the_answering_provision_within_the_margin_follow_the_best_in_the_law_order(corpus, act):
+    one, one_a, two, *_ = segments_of(act["2.6.21"])  # (1), (1A), (2)
+    hits = hits_for(corpus, ("etra-2006", "2.6.21"))
+    evidence = evidence_of("What happens when a teacher does not pay?", hits, [scored(two, 0.60), scored(one_a, 0.55), scored(one, 0.50)])
+    assert [c.segment for c in select_segments(evidence, max_answer_sentences=4)] == [two, one, one_a]
+    assert [c.segment for c in select_segments(evidence, max_answer_sentences=2)] == [two]
+    beyond_margin = evidence_of("What happens when a teacher does not pay?", hits, [scored(two, 0.60), scored(one, 0.47)])
+    assert [c.segment for c in select_segments(beyond_margin, max_answer_sentences=4)] == [two]
+
+
+@pytest.mark.parametrize(("numbered_score", "first"), [(0.45, "(1A)"), (0.35, "(1)")])
+def test_a_number_question_opens_with_the_best_segment_stating_one_within_the_margin(corpus, act, numbered_score, first):
+    one, one_a, *_ = segments_of(act["2.6.21"])
+    hits = hits_for(corpus, ("etra-2006", "2.6.21"))
+    ranked = [scored(one, 0.60), scored(one_a, numbered_score, has_number=True)]
+    chosen = select_segments(evidence_of("How long is the period?", hits, ranked, wants_number=True), max_answer_sentences=4)
+    assert chosen[0].segment.focus.startswith(first)
+
+
+@pytest.mark.parametrize(
+    ("numbered_score", "provisions"),
+    [
+        (0.50, ["2.4.33", "2.4.32"]),  # 2.4.33 answers; 2.4.32's best is too close to call, so it follows
+        (0.35, ["2.4.32", "2.4.32"]),  # beyond the margin: the top provision answers with its two segments
+    ],
+)
+def test_when_the_top_provision_states_no_number_the_provision_that_does_answers(corpus, act, numbered_score, provisions):
+    hits = hits_for(corpus, ("etra-2006", "2.4.32"), ("etra-2006", "2.4.33"))
+    first, second = segments_of(act["2.4.32"])
+    ranked = [scored(first, 0.60), scored(second, 0.58), scored(segments_of(act["2.4.33"])[0], numbered_score, has_number=True)]
+    chosen = select_segments(evidence_of("At what age can a teacher retire?", hits, ranked, wants_number=True), max_answer_sentences=4)
+    assert [c.segment.provision.provision_id for c in chosen] == provisions
+
+
+@pytest.mark.parametrize(("other_score", "provisions"), [(0.59, ["2.1.1", "2.4.33"]), (0.55, ["2.1.1"])])
+def test_a_second_provision_is_quoted_only_when_too_close_to_call(corpus, act, other_score, provisions):
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("etra-2006", "2.4.33"))
+    ranked = [scored(segments_of(act["2.1.1"])[0], 0.60), scored(segments_of(act["2.4.33"])[0], other_score)]
+    chosen = select_segments(evidence_of("Who must enrol a child at a registered school?", hits, ranked), max_answer_sentences=4)
+    assert [c.segment.provision.provision_id for c in chosen] == provisions
+
+
+@pytest.mark.parametrize(("other_part_score", "provisions"), [(0.25, ["2.1.1", "2.6.21"]), (0.15, ["2.1.1"])])
+def test_a_two_part_question_quotes_the_provision_that_answers_its_second_part(corpus, act, other_part_score, provisions):
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("etra-2006", "2.6.21"))
+    ranked = [
+        scored(segments_of(act["2.1.1"])[0], 0.60, second_part_score=0.30),
+        scored(segments_of(act["2.6.21"])[0], 0.30, second_part_score=other_part_score),
+    ]
+    question = "Who must enrol the child, and does the Institute charge teachers a fee?"
+    chosen = select_segments(evidence_of(question, hits, ranked), max_answer_sentences=4)
+    assert [c.segment.provision.provision_id for c in chosen] == provisions
+
+
+# --- composition, on segments chosen by hand ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weights(corpus):
+    return TermWeights.of_corpus(corpus)
+
+
+def test_a_definition_asked_for_comes_first_and_stands_in_for_a_second_provision(corpus, act, weights):
+    definition = scored(dict(definition_segments(corpus))["overseas student"], 0.5)
+    chosen = [scored(segments_of(act["2.1.1"])[0], 0.6), scored(segments_of(act["2.4.33"])[0], 0.59)]
+    asked = evidence_of("Who counts as an 'overseas student'?", [], chosen, definitions=[definition])
+    text, citations = compose(corpus, weights, asked, chosen)
+    assert text.startswith("The Act defines “overseas student” in s 1.1.3(1): “overseas student means a person holding a visa")
+    assert [c.provision_id for c in citations] == ["1.1.3", "2.1.1"]
+    used = evidence_of("Can an overseas student be enrolled at a school?", [], chosen, definitions=[definition])
+    assert [c.provision_id for c in compose(corpus, weights, used, chosen)[1]] == ["2.1.1", "2.4.33"]
+
+
+def test_the_act_is_quoted_before_the_policy_page_whatever_the_scores(corpus, act, weights):
+    chosen = [scored(segment_with(corpus.get("vet-clusters", "4"), "Negotiate provision"), 0.6), scored(segments_of(act["2.1.1"])[0], 0.59)]
+    text, citations = compose(corpus, weights, evidence_of("Who arranges VET for students?", [], chosen), chosen)
+    assert [c.document_id for c in citations] == ["etra-2006", "vet-clusters"]
+    assert text.split("\n")[1].startswith("The VET clusters policy page (function 4, activity 2, a policy page, not law) says: “Negotiate")
+    alone = compose(corpus, weights, evidence_of("Who arranges VET for students?", [], chosen[:1]), chosen[:1])[0]
+    assert alone.startswith("The VET clusters policy page (function 4, activity 2) says: “Negotiate")
+
+
+def test_paragraphs_under_one_lead_in_are_quoted_together_with_the_lead_in_once(corpus, act, weights):
+    excuses = act["2.1.3"]
+    chosen = [scored(segment_with(excuses, words), 0.5) for words in ("(fa) the parent", "(i) illness", "(b) there is no Government school")]
+    text, citations = compose(corpus, weights, evidence_of("What is a reasonable excuse?", [], chosen), chosen)
+    lines = text.split("\n")
+    assert lines[0].startswith("Under s 2.1.3(fa) of the Act: “Without limiting section 2.1.2") and "” [1] … “(fa) the parent" in lines[0]
+    assert lines[1].startswith("Under s 2.1.3(b): … “(b) there is no Government school")
+    assert lines[2].startswith("Under s 2.1.3(a)(i): “(a) the child has been prevented")
+    assert text.count("it is a reasonable excuse for the purposes of those sections") == 1
+    assert [c.label for c in citations] == ["s 2.1.3", "s 2.1.3(fa)", "s 2.1.3(b)", "s 2.1.3(a)(i)"]
+
+
+def test_a_quote_that_hands_the_matter_on_adds_a_sentence_naming_the_instrument(corpus, act, weights):
+    home_schooling = [scored(segment_with(act["2.1.1"], "(b) to register the child for home schooling"), 0.6)]
+    asked = evidence_of("How does a parent register a child for home schooling?", [], home_schooling)
+    text, citations = compose(corpus, weights, asked, home_schooling)
+    assert text.split("\n")[-1] == "The Act leaves the detail to the regulations: s 2.1.1(b) says “in accordance with the regulations” [3]."
+    assert citations[-1].quote == "in accordance with the regulations"
+    aside = evidence_of("Who may expel a student?", [], home_schooling)
+    assert "leaves the detail" not in compose(corpus, weights, aside, home_schooling)[0]
+
+
+# --- whole answers, scored with the fake encoder ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def composer(corpus):
+    """Answers every question (abstention off), so a test sees what the rules compose."""
+    return ExtractiveAnswerer(corpus, FakeEncoder(), Settings(abstain_threshold=0.0))
+
+
+@pytest.fixture(scope="module")
+def fake_answerer(corpus):
+    return ExtractiveAnswerer(corpus, FakeEncoder(), Settings())
+
+
+def test_the_number_asked_for_is_in_the_first_sentence(composer, corpus):
+    answer = composer.answer("At what age can a teacher retire?", hits_for(corpus, ("etra-2006", "2.4.32"), ("etra-2006", "2.4.33")))
+    assert "55 years" in split_sentences(answer.text)[0]
+    assert answer.citations[0].label == "s 2.4.33"
+
+
+def test_the_act_is_quoted_before_the_policy_page_even_when_ranked_lower(composer, corpus):
+    hits = hits_for(corpus, ("vet-clusters", "4"), ("etra-2006", "1.1.3"))
+    answer = composer.answer("What is a TAFE, and should a VET cluster negotiate provision with TAFEs?", hits)
+    documents = [c.document_id for c in answer.citations]
+    assert documents[0] == "etra-2006" and "vet-clusters" in documents
+    assert "(function 4, activity 2, a policy page, not law) says" in answer.text
+    assert answer_problems(corpus, answer) == []
+
+
+def test_every_sentence_has_a_marker_and_citations_point_at_the_most_specific_unit(composer, corpus):
+    answer = composer.answer("Must the Institute refuse registration to an applicant with a WWC exclusion?", hits_for(corpus, ("etra-2006", "2.6.9")))
+    assert answer_problems(corpus, answer) == []
+    assert "s 2.6.9(1A)(c)" in [c.label for c in answer.citations]
+
+
+def test_an_unrelated_question_abstains_and_lists_what_was_found(fake_answerer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("vet-clusters", "4"))
+    answer = fake_answerer.answer("What is the recipe for pavlova?", hits)
+    assert answer.abstained and answer.citations == []
+    assert "s 2.1.1 (Attendance at school)" in answer.text
+    assert fake_answerer.answer("What is the recipe for pavlova?", []).abstained
+
+
+def test_an_answer_quotes_only_the_top_provision_of_a_one_part_question(composer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.1.3"), ("etra-2006", "2.1.4"), ("etra-2006", "2.1.2"))
+    one = composer.answer("A parent gives an excuse for an absence that isn't on the standard list. Can the principal just accept it?", hits)
+    assert {c.provision_id for c in one.citations} == {"2.1.3"}
+    assert "principal of the school accepts the excuse" in one.text
+
+
+def test_a_lead_in_shared_by_two_quoted_paragraphs_is_quoted_once(composer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.1.3"))
+    answer = composer.answer("What counts as a reasonable excuse for a child missing school?", hits)
+    lead = "it is a reasonable excuse for the purposes of those sections"
+    paragraphs = [c for c in answer.citations if c.pinpoint not in ("", None)]
+    assert len(paragraphs) >= 2
+    assert answer.text.count(lead) == 1
+    assert answer.text.count("of the Act") == 1  # only the first sentence names the source in full
+    assert answer_problems(corpus, answer) == []
+
+
+def test_a_question_for_a_sum_the_law_does_not_state_abstains_and_says_why(composer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.6.21"), ("etra-2006", "2.6.77A"))
+    answer = composer.answer("How much is the VIT annual registration fee this year?", hits)
+    assert answer.abstained and answer.citations == []
+    assert "sum of money" in answer.abstain_reason
+
+
+def test_a_short_provision_asked_about_by_name_is_quoted_whole(fake_answerer, corpus):
+    hit = hits_for(corpus, ("etra-2006", "Sch 1"))[0]
+    named = hit.model_copy(update={"scores": {"lookup": 1.0}})
+    answer = fake_answerer.answer("List the learning areas in Schedule 1.", [named])
+    assert [c.label for c in answer.citations] == ["Sch 1"]
+    assert "The arts" in answer.text and "Health and physical education" in answer.text
+    assert answer_problems(corpus, answer) == []
+
+
+def test_segments_are_embedded_once_and_a_repeated_question_encodes_only_itself(corpus, act):
+    encoder = FakeEncoder()
+    answerer = ExtractiveAnswerer(corpus, encoder, Settings(abstain_threshold=0.0))
+    provisions = [act["2.1.1"], act["2.1.3"]]
+    assert answerer.warm(provisions) == sum(len(segments_of(p)) for p in provisions)
+    assert set(encoder.encoded) == {seg.embed_text() for p in provisions for seg in segments_of(p)}
+    question = "Must a parent enrol their child at school?"
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("etra-2006", "2.1.3"))
+    first = answerer.answer(question, hits)
+    encoder.encoded.clear()
+    assert answerer.answer(question, hits) == first
+    assert encoder.encoded == [question]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda a: {"text": a.text + "\nSchools may also close on Fridays."}, "uncited sentence"),
+        (lambda a: {"text": a.text.replace("[2]", "[9]")}, "marker [9] has no citation"),
+        (lambda a: {"citations": [*a.citations, a.citations[0]]}, "citation [3] is never referenced"),
+        (lambda a: {"citations": [a.citations[0].model_copy(update={"quote_start": 1}), *a.citations[1:]]}, "citation [1] s 2.6.9(1A) does not match the law text"),
+        (lambda a: {"abstained": True}, "an abstention carries citations or no text"),
+        (lambda a: {"text": "The Act says so.", "citations": []}, "an answer without citations"),
+    ],
+)
+def test_the_answer_checks_catch_each_kind_of_broken_grounding(composer, corpus, tamper, problem):
+    answer = composer.answer("Must the Institute refuse registration to an applicant with a WWC exclusion?", hits_for(corpus, ("etra-2006", "2.6.9")))
+    assert answer_problems(corpus, answer) == [] and len(answer.citations) == 2
+    assert any(problem in found for found in answer_problems(corpus, answer.model_copy(update=tamper(answer))))
+
+
+# --- with the real embedding model (slow): what MiniLM finds similar ------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -170,69 +431,32 @@ def answerer(corpus, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_the_number_asked_for_is_in_the_first_sentence(answerer, corpus):
-    answer = answerer.answer("At what age can a teacher retire?", hits_for(corpus, ("etra-2006", "2.4.32"), ("etra-2006", "2.4.33")))
-    assert "55 years" in split_sentences(answer.text)[0]
-    assert answer.citations[0].label == "s 2.4.33"
-
-
-@pytest.mark.slow
-def test_the_act_is_quoted_before_the_policy_page_even_when_ranked_lower(answerer, corpus):
-    hits = hits_for(corpus, ("vet-clusters", "4"), ("etra-2006", "1.1.3"))
-    answer = answerer.answer("What is a TAFE, and should a VET cluster negotiate provision with TAFEs?", hits)
-    documents = [c.document_id for c in answer.citations]
-    assert documents[0] == "etra-2006" and "vet-clusters" in documents
+@pytest.mark.parametrize(
+    ("question", "ids", "cited", "label", "words"),
+    [
+        ("At what age can a teacher retire?", [("etra-2006", "2.4.32"), ("etra-2006", "2.4.33")], {"2.4.33"}, "s 2.4.33", "55 years"),
+        ("Must the Institute refuse registration to an applicant with a WWC exclusion?", [("etra-2006", "2.6.9")], {"2.6.9"}, "s 2.6.9(1A)(c)", "WWC exclusion"),
+        (
+            "A parent gives an excuse for an absence that isn't on the standard list. Can the principal just accept it?",
+            [("etra-2006", "2.1.3"), ("etra-2006", "2.1.4"), ("etra-2006", "2.1.2")],
+            {"2.1.3"},
+            "s 2.1.3(fa)",
+            "principal of the school accepts the excuse",
+        ),
+    ],
+)
+def test_with_the_real_model_answerable_questions_clear_the_threshold_and_quote_the_answer(answerer, corpus, question, ids, cited, label, words):
+    answer = answerer.answer(question, hits_for(corpus, *ids))
+    assert not answer.abstained, answer.abstain_reason
+    assert {c.provision_id for c in answer.citations} == cited
+    assert label in [c.label for c in answer.citations] and words in answer.text
     assert answer_problems(corpus, answer) == []
 
 
 @pytest.mark.slow
-def test_every_sentence_has_a_marker_and_citations_point_at_the_most_specific_unit(answerer, corpus):
-    answer = answerer.answer("Must the Institute refuse registration to an applicant with a WWC exclusion?", hits_for(corpus, ("etra-2006", "2.6.9")))
-    assert answer_problems(corpus, answer) == []
-    assert "s 2.6.9(1A)(c)" in [c.label for c in answer.citations]
-
-
-@pytest.mark.slow
-def test_an_unrelated_question_abstains_and_lists_what_was_found(answerer, corpus):
+def test_with_the_real_model_an_unrelated_question_falls_below_the_threshold(answerer, corpus):
     hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("vet-clusters", "4"))
-    answer = answerer.answer("What is the recipe for pavlova?", hits)
-    assert answer.abstained and answer.citations == []
-    assert "s 2.1.1 (Attendance at school)" in answer.text
-    assert answerer.answer("What is the recipe for pavlova?", []).abstained
-
-
-@pytest.mark.slow
-def test_an_answer_quotes_only_the_top_provision_unless_the_question_has_two_parts(answerer, corpus):
-    hits = hits_for(corpus, ("etra-2006", "2.1.3"), ("etra-2006", "2.1.4"), ("etra-2006", "2.1.2"))
-    one = answerer.answer("A parent gives an excuse for an absence that isn't on the standard list. Can the principal just accept it?", hits)
-    assert {c.provision_id for c in one.citations} == {"2.1.3"}
-    assert "principal of the school accepts the excuse" in one.text
-
-
-@pytest.mark.slow
-def test_a_lead_in_shared_by_two_quoted_paragraphs_is_quoted_once(answerer, corpus):
-    hits = hits_for(corpus, ("etra-2006", "2.1.3"))
-    answer = answerer.answer("What counts as a reasonable excuse for a child missing school?", hits)
-    lead = "it is a reasonable excuse for the purposes of those sections"
-    paragraphs = [c for c in answer.citations if c.pinpoint not in ("", None)]
-    assert len(paragraphs) >= 2
-    assert answer.text.count(lead) == 1
-    assert answer_problems(corpus, answer) == []
-
-
-@pytest.mark.slow
-def test_a_question_for_a_sum_the_law_does_not_state_abstains_and_says_why(answerer, corpus):
-    hits = hits_for(corpus, ("etra-2006", "2.6.21"), ("etra-2006", "2.6.77A"))
-    answer = answerer.answer("How much is the VIT annual registration fee this year?", hits)
-    assert answer.abstained and answer.citations == []
-    assert "sum of money" in answer.abstain_reason
-
-
-@pytest.mark.slow
-def test_a_short_provision_asked_about_by_name_is_quoted_whole(answerer, corpus):
-    hit = hits_for(corpus, ("etra-2006", "Sch 1"))[0]
-    named = hit.model_copy(update={"scores": {"lookup": 1.0}})
-    answer = answerer.answer("List the learning areas in Schedule 1.", [named])
-    assert [c.label for c in answer.citations] == ["Sch 1"]
-    assert "The arts" in answer.text and "Health and physical education" in answer.text
-    assert answer_problems(corpus, answer) == []
+    evidence = answerer.evidence("What is the recipe for pavlova?", hits)
+    assert evidence.support < answerer.settings.abstain_threshold
+    answer = answerer.answer("What is the recipe for pavlova?", hits, evidence)
+    assert answer.abstained and "below the threshold" in answer.abstain_reason

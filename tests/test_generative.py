@@ -8,11 +8,10 @@ answer as the fallback.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-import numpy as np
 import pytest
+from fakes import FakeEncoder
 
 from assistant.answer import ExtractiveAnswerer, GenerativeAnswerer
 from assistant.cite import verify
@@ -22,20 +21,6 @@ from assistant.settings import Settings
 
 QUESTION = "Until what age must a child attend school?"
 WORDS = "the a child parent school must enrol attend age of to and 6 17 years [1] [2] . , sources do not say".split()
-
-
-class HashingEncoder:
-    """Deterministic bag-of-words vectors: stands in for the embedding model where only the plumbing is under test."""
-
-    model_id = "test/hashing-encoder"
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 256), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 256] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
 
 
 TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}"
@@ -91,7 +76,7 @@ def hits(corpus):
 def answerer_for(corpus, model: str, **overrides) -> GenerativeAnswerer:
     # Abstention is the extractive answerer's job and is tested there; here every question is answered.
     settings = Settings(generative_model=model, generative_max_new_tokens=12, abstain_threshold=0.0, **overrides)
-    return GenerativeAnswerer(corpus, settings, ExtractiveAnswerer(corpus, HashingEncoder(), settings))
+    return GenerativeAnswerer(corpus, settings, ExtractiveAnswerer(corpus, FakeEncoder(), settings))
 
 
 def forced(answerer: GenerativeAnswerer, monkeypatch, text: str) -> None:

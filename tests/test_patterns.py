@@ -48,3 +48,290 @@ def test_roman_labels(label):
 @pytest.mark.parametrize("label", ["a", "ab", "ca", "h", "nd"])
 def test_letter_labels_are_not_roman(label):
     assert not p.is_roman(label)
+
+
+@pytest.mark.parametrize(
+    ("text", "references"),
+    [
+        ("s 2.6.9(1A)(a)", [("section", "2.6.9", "(1A)(a)")]),
+        ("section 2.1a.17", [("section", "2.1A.17", "")]),
+        ("Sch 2 cl 3(1)", [("schedule clause", "Sch 2 cl 3", "(1)")]),
+        ("cl 3 of Schedule 2", [("schedule clause", "Sch 2 cl 3", "")]),
+        ("Schedule 6", [("schedule", "Sch 6", "")]),
+        ("function 4 of the VET clusters policy", [("function", "4", "")]),
+        ("compare s 2.1.1 with Sch 2 cl 2 and s 5.2.1", [("section", "2.1.1", ""), ("schedule clause", "Sch 2 cl 2", ""), ("section", "5.2.1", "")]),
+        ("version 1.2 of the form", []),
+        ("Who registers teachers?", []),
+    ],
+    ids=["section-pinpoint", "lower-case-letter", "schedule-clause", "clause-of-schedule", "schedule", "function", "several-in-order", "not-a-section", "none"],
+)
+def test_provision_references_in_free_text(text, references):
+    assert [(r.kind, r.provision_id, r.pinpoint) for r in p.provision_references(text)] == references
+
+
+# --- answer stage: question shapes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("Until what age must a child attend school?", True),
+        ("How many days does a parent have to respond?", True),
+        ("What is the penalty for obstructing an officer?", True),
+        ("How long is a school council member's term of office?", True),
+        ("What is the minimum number of members?", True),
+        ("Who appoints school attendance officers?", False),
+        ("Can a principal expel a student?", False),
+    ],
+)
+def test_questions_asking_for_a_number(question, wants):
+    assert bool(p.NUMBER_QUESTION_RE.search(question)) is wants
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [
+        ("not less than 6 nor more than 17 years of age", "17 years"),
+        ("is 0⋅5 penalty units", "5 penalty units"),
+        ("within fourteen clear days", "fourteen clear days"),
+        ("absent for 3 consecutive meetings", "3 consecutive meetings"),
+        ("2.3 Age requirements for persons", None),
+        ("under section 2.6.14A", None),
+        ("Part 2.4 applies", None),
+    ],
+)
+def test_quantities_are_numbers_but_section_labels_are_not(text, quantity):
+    m = p.HAS_NUMBER_RE.search(text)
+    assert (m.group(0) if m else None) == quantity
+
+
+@pytest.mark.parametrize(
+    ("question", "definitional"),
+    [
+        ("What does 'parent' mean?", True),
+        ("Who counts as an overseas student?", True),
+        ("What is an authorised officer?", True),
+        ("Does a school include a kindergarten?", True),
+        ("Who appoints school attendance officers?", False),
+        ("Can a principal expel a student?", False),
+    ],
+)
+def test_questions_asking_what_a_term_covers(question, definitional):
+    assert bool(p.DEFINITIONAL_RE.search(question)) is definitional
+
+
+@pytest.mark.parametrize(
+    ("question", "second_part_starts"),
+    [
+        ("Who has to sign off on the placement, and does the student get paid?", "and does"),
+        ("Is it the principal or must the council decide?", "or must"),
+        ("What is a TAFE and how should VET clusters work with TAFEs?", "and how"),
+        ("Can the school and the attendance officer do anything about it?", None),
+        ("Before an ongoing safety order is made, how long do they get?", None),
+    ],
+)
+def test_where_the_second_part_of_a_question_starts(question, second_part_starts):
+    m = p.MULTI_PART_RE.search(question)
+    assert (m.group(0) if m else None) == second_part_starts
+
+
+@pytest.mark.parametrize(
+    ("part", "without_joiner"),
+    [("and does the student get paid?", "does the student get paid?"), ("But can they?", "can they?"), ("Android tablets?", "Android tablets?")],
+)
+def test_the_joining_word_of_a_second_part(part, without_joiner):
+    assert p.LEADING_CONJUNCTION_RE.sub("", part) == without_joiner
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("Who counts as an 'overseas student' under the Act?", ["overseas student"]),
+        ("What does “parent” mean?", ["parent"]),
+        ('Is a "school council" a "body corporate"?', ["school council", "body corporate"]),
+        ("Who appoints school attendance officers?", []),
+    ],
+)
+def test_quoted_terms(question, quoted):
+    assert [m.group(1) for m in p.QUOTED_TERM_RE.finditer(question)] == quoted
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What is a category A offence?", ["category A offence"]),
+        ("What's the meaning of school council, under the Act?", ["meaning of school council"]),
+        ("Who counts as a parent; a carer?", ["parent"]),
+        ("Who appoints school attendance officers?", []),
+    ],
+)
+def test_the_words_a_definitional_question_asks_about(question, asked):
+    assert [m.group(1).strip() for m in p.ASKED_TERM_RE.finditer(question)] == asked
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Is Geelong in the NAPLAN zone?", ["Geelong", "NAPLAN"]),  # two-letter words are not names
+        ("Can a VET cluster use Facebook?", ["Can", "VET", "Facebook"]),
+        ("Can a school close?", ["Can"]),
+        ("what about an X?", []),
+    ],
+)
+def test_words_that_may_name_something(question, names):
+    assert p.PROPER_NAME_RE.findall(question) == names
+
+
+@pytest.mark.parametrize(
+    ("before", "starts_a_sentence"),
+    [("", True), ("Who is it? ", True), ('He said "', True), ("(", True), ("Who is the ", False), ("in the VET ", False)],
+)
+def test_text_before_a_word_that_opens_a_sentence(before, starts_a_sentence):
+    assert bool(p.SENTENCE_START_BEFORE_RE.search(before)) is starts_a_sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("the Victorian Curriculum and Assessment Authority may", ["Victorian Curriculum and Assessment Authority"]),
+        ("the Department of Education and Training said", ["Department of Education and Training"]),
+        ("the Minister may", []),
+        ("a school council", []),
+    ],
+)
+def test_runs_of_capitalised_words(text, runs):
+    assert p.CAPITALISED_RUN_RE.findall(text) == runs
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [("parent", "the parents of a child", True), ("parent", "parenting orders", False), ("tafe", "other tafes", True), ("s.1", "s11", False)],
+)
+def test_a_term_or_its_plural(term, text, found):
+    assert bool(p.term_or_plural_re(term).search(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("How much does a graduate teacher earn?", ["a sum of money"]),
+        ("What's the annual registration fee?", ["a sum of money"]),
+        ("When are the tests held this year?", ["a date"]),
+        ("How many days of leave do staff get?", ["a count"]),
+        ("What is the staff to student ratio?", ["a ratio"]),
+        ("How must a parent enrol a child?", []),
+    ],
+)
+def test_kinds_of_fact_a_question_asks_for(question, kinds):
+    assert [kind for kind, asked in p.FACT_ASKED.items() if asked.search(question)] == kinds
+
+
+def test_a_count_question_names_its_unit():
+    assert p.FACT_ASKED["a count"].search("What is the maximum number of council members?")["unit"] == "members"
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("a fee of $250", ["a sum of money"]),
+        ("Penalty: 10 penalty units.", ["a sum of money"]),
+        ("from 1 January", ["a date"]),
+        ("in March 2024", ["a date"]),
+        ("one teacher to 15 students, a ratio of 1:15", ["a ratio"]),
+        ("a fee fixed by the Minister", []),
+    ],
+)
+def test_facts_stated_in_law_text(text, kinds):
+    assert [kind for kind, present in p.FACT_PRESENT.items() if present.search(text)] == kinds
+
+
+@pytest.mark.parametrize(
+    ("unit", "text", "found"),
+    [
+        ("day", "within 14 days after the notice", True),
+        ("day", "within fourteen clear days", True),
+        ("member", "a member of the council", True),
+        ("day", "within 14 weeks", False),
+        ("day", "on the day of the meeting", False),
+    ],
+)
+def test_a_count_in_the_unit_asked_for(unit, text, found):
+    assert bool(p.count_in_unit_re(unit).search(text)) is found
+
+
+# --- answer stage: law-text segments -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "sentences"),
+    [
+        ("The Institute must act. The Secretary may.", ["The Institute must act.", "The Secretary may."]),
+        ("The following apply: (a) one", ["The following apply:", "(a) one"]),
+        ("See s. 2.1.1 and s. 2.1.2.", ["See s. 2.1.1 and s. 2.1.2."]),
+        ("the child; and the parent", ["the child; and the parent"]),
+    ],
+)
+def test_sentences_inside_a_long_line(line, sentences):
+    assert p.SENTENCE_BREAK_IN_LINE_RE.split(line) == sentences
+
+
+@pytest.mark.parametrize(
+    ("line", "joiner"),
+    [("to enrol the child; or", "; or"), ("the child, and", ", and"), ("the parent or", " or"), ("the parent;", ";"), ("the child.", None)],
+)
+def test_list_joiners_closing_a_line(line, joiner):
+    m = p.TRAILING_JOINER_RE.search(line)
+    assert (m.group(0) if m else None) == joiner
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [("(1) In this Act—", "(1) "), ("(2A) The", "(2A) "), ("(a) to enrol", "(a) "), ("(iv) a", "(iv) "), ("(AB) x", "(AB) "), ("(2.1) x", None), ("Penalty: 1 unit", None)],
+)
+def test_unit_labels_opening_a_line(line, label):
+    m = p.LEADING_LABEL_RE.match(line)
+    assert (m.group(0) if m else None) == label
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("to register the child in accordance with the regulations", "in accordance with the regulations"),
+        ("the regulations may prescribe the fee", "the regulations may"),
+        ("as specified in a Ministerial Order made under", "a Ministerial Order"),
+        ("comply with any guidelines issued by the Secretary", "any guidelines issued"),
+        ("the Minister may approve", None),
+    ],
+)
+def test_words_that_hand_the_matter_to_another_instrument(text, what):
+    m = p.DELEGATION_RE.search(text)
+    assert (m["what"] if m else None) == what
+
+
+# --- answer stage: generated answers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "declines"),
+    [("The sources do not say.", True), ("The source does not address this.", True), ("The sources say a parent must enrol the child [1].", False)],
+)
+def test_a_model_declining_to_answer(sentence, declines):
+    assert bool(p.NOT_ANSWERED_RE.search(sentence)) is declines
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("A parent must enrol the child [s 2.1.1].", ["s 2.1.1"]),
+        ("See [section 2.6.9(1A)] and [Sch 2 cl 2(3)].", ["section 2.6.9(1A)", "Sch 2 cl 2(3)"]),
+        ("Clusters negotiate [VET clusters, function 4].", ["VET clusters, function 4"]),
+        ("A parent must enrol the child [1].", []),
+    ],
+)
+def test_bracketed_provision_labels_in_generated_text(text, labels):
+    assert [m.group(1) for m in p.LABEL_REF_RE.finditer(text)] == labels
+
+
+def test_words_and_whitespace_runs():
+    assert p.WORD_RE.findall("isn't s 2.1.1") == ["isn", "t", "s", "2", "1", "1"]
+    assert p.WHITESPACE_RUN_RE.sub(" ", "Sch 2\n cl\t3") == "Sch 2 cl 3"
