@@ -164,6 +164,19 @@ MEANING_ASKED_BEFORE_RE = re.compile(
 )
 MEANING_ASKED_AFTER_RE = re.compile(r"^['’\"”]?\s*(?:(?:under|in|for|according\s+to)\b[^?]{0,30})?[?.!]?\s*$", re.IGNORECASE)
 MEAN_AFTER_RE = re.compile(r"^['’\"”]?\s+(?:actually\s+|legally\s+)?mean\b", re.IGNORECASE)
+def meaning_asked_at(question: str, start: int, end: int) -> bool:
+    """Whether ``question[start:end]`` (a defined term found in it) is what the question asks the meaning of.
+
+    "What's a 'category A offence'?", "Who counts as an overseas student under the Act?",
+    "What does 'parent' actually mean?". A term the question merely uses is not asked about.
+    The second stage puts a definition first only on this strict reading; the composer adds a
+    definition on the looser one (``DEFINITIONAL_RE`` plus the phrases ``ASKED_TERM_RE`` and
+    ``QUOTED_TERM_RE`` find). One rule for both was measured and lost on gold (docs/experiments.md).
+    """
+    before, after = question[:start], question[end:]
+    return bool((MEANING_ASKED_BEFORE_RE.search(before) and MEANING_ASKED_AFTER_RE.match(after)) or MEAN_AFTER_RE.match(after))
+
+
 MEANING_HEADING_RE = re.compile(r"^(?:Meaning|Definitions?) of (?:an? |the )?(?P<term>.+?)(?: in this \w+)?$", re.IGNORECASE)
 
 # Question types and the law-text shapes that answer them: a "how long" question is answered

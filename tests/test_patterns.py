@@ -335,3 +335,20 @@ def test_bracketed_provision_labels_in_generated_text(text, labels):
 def test_words_and_whitespace_runs():
     assert p.WORD_RE.findall("isn't s 2.1.1") == ["isn", "t", "s", "2", "1", "1"]
     assert p.WHITESPACE_RUN_RE.sub(" ", "Sch 2\n cl\t3") == "Sch 2 cl 3"
+
+
+@pytest.mark.parametrize(
+    ("question", "term", "asked"),
+    [
+        ("What's a 'category A offence'?", "category A offence", True),
+        ("Who counts as an overseas student under the Act?", "overseas student", True),
+        ("What does 'parent' actually mean?", "parent", True),
+        ("definition of registered school", "registered school", True),
+        ("Does a teacher aide count as a 'teacher' who needs VIT registration?", "teacher", False),
+        ("Can a parent be fined if their child misses school?", "parent", False),
+        ("What is a parent's duty to enrol their child?", "parent", False),
+    ],
+)
+def test_meaning_asked_at_reads_only_questions_about_the_term_itself(question, term, asked):
+    start = question.lower().index(term.lower())
+    assert p.meaning_asked_at(question, start, start + len(term)) is asked

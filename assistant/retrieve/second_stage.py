@@ -79,8 +79,7 @@ class Reranker:
                 if not all(m.end() <= a or m.start() >= b for a, b in taken):
                     continue
                 taken.append(m.span())
-                before, after = query[: m.start()], query[m.end() :]
-                if (patterns.MEANING_ASKED_BEFORE_RE.search(before) and patterns.MEANING_ASKED_AFTER_RE.match(after)) or patterns.MEAN_AFTER_RE.match(after):
+                if patterns.meaning_asked_at(query, m.start(), m.end()):
                     found.append(term)
         return found
 
