@@ -1,13 +1,19 @@
-"""Every legal text pattern in one place: numbers, labels, history notes, cross-references.
+"""Every legal and question pattern in one place, so a change to how the Act or staff write is made once.
 
-Built from small named pieces so each can be tested as a table
-(see tests/test_patterns.py).
+In order: the law text (numbers, labels, headings, history notes, cross-references);
+provisions named in free text; follow-up cues; question shapes the second stage reads
+(a meaning asked for, a period, penalty or age); law sentences turned into training
+questions; question shapes and law-text segments the answer stage reads; generated
+answers. Built from small named pieces so each can be tested as a table
+(tests/test_patterns.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+# --- the law text ------------------------------------------------------------------------------
 
 # A section number as the Act prints it: 2.1.1, 1.1.3A, 2A.1.4, 2.4.59G, 5.8.3AA, 2.1A.12.
 SECTION_NUMBER = r"\d+[A-Z]*\.\d+[A-Z]*\.\d+[A-Z]*"
@@ -72,6 +78,8 @@ CROSS_REF_RE = re.compile(
 
 # A definition that spells out a name: "Institute means the Victorian Institute of Teaching ..." (for initialisms).
 ABBREVIATION_EXPANSION_RE = re.compile(r"^\s*means\s+(?:the\s+)?(?P<expansion>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|and|for))+)")
+
+# --- provisions named in free text, and follow-up cues --------------------------------------------
 
 # A provision named in a question: "s 2.1.1", "section 2.6.9(1A)", "sec. 5.2.1",
 # "Schedule 2 clause 3", "Sch 2 cl 3", "cl 3 of Sch 2", "function 4 of the VET clusters policy".
@@ -153,7 +161,7 @@ def provision_references(text: str) -> list[ProvisionReference]:
     return sorted(found, key=lambda ref: ref.start)
 
 
-# --- question shapes ---------------------------------------------------------------------------
+# --- question shapes (second stage) ------------------------------------------------------------
 
 # A question that asks what a word means: the term right after "what is a", "who counts as",
 # "meaning of", "definition of", or before "mean", with little else after it.
