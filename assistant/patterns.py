@@ -208,6 +208,19 @@ QUESTION_CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# A question asking for advice or an opinion rather than what the law says: "should I sue",
+# "is it fair", "would we win", "what do you think".
+ADVICE_CUE_RE = re.compile(
+    r"\b(?:should\s+(?:i|we)|is\s+it\s+(?:fair|worth|reasonable|ethical|right)|would\s+(?:we|i|they)\s+(?:win|lose|succeed)|what\s+do\s+you\s+(?:think|recommend)|"
+    r"your\s+(?:opinion|view|advice)|best\s+(?:way|approach|option)|do\s+you\s+reckon|(?:can|could)\s+(?:i|we)\s+sue)\b",
+    re.IGNORECASE,
+)
+# A question about another jurisdiction's law or the Commonwealth's.
+ELSEWHERE_CUE_RE = re.compile(
+    r"\b(?:NSW|New\s+South\s+Wales|Queensland|QLD|South\s+Australia|Western\s+Australia|Tasmania|ACT|Northern\s+Territory|interstate|Commonwealth|federal|Fair\s+Work|overseas\s+law)\b"
+)
+
+
 # --- law sentences turned into training questions (assistant.training.mining) ---------------------
 
 # A duty or power: "<subject> must|may <rest>".

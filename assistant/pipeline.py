@@ -88,7 +88,7 @@ class Assistant:
 
     @classmethod
     def load(cls, settings: Settings | None = None, build_if_missing: bool = True) -> Assistant:
-        """Load the corpus, the embedding model, the index (building it on first start when allowed) and the cross-encoder."""
+        """Load the corpus, the embedding model, the index (building it on first start when allowed), the cross-encoder and the abstention model."""
         settings = settings or Settings()
         corpus = load_corpus(settings)
         embedder = Embedder(settings).load()
@@ -98,7 +98,9 @@ class Assistant:
         if settings.retrieval_mode == "full" and settings.reranker_weight > 0:
             # A missing or corrupt cross-encoder stops start-up with its fix, not the first question.
             retriever.reranker.cross_encoder.load()
-        return cls(settings, corpus, vectors, retriever)
+        assistant = cls(settings, corpus, vectors, retriever)
+        assistant.extractive.abstention.model  # noqa: B018 - a missing or corrupt abstention model stops start-up, not the first question
+        return assistant
 
     # --- properties ------------------------------------------------------------------------
     @property

@@ -75,7 +75,7 @@ def hits(corpus):
 
 def answerer_for(corpus, model: str, **overrides) -> GenerativeAnswerer:
     # Abstention is the extractive answerer's job and is tested there; here every question is answered.
-    settings = Settings(generative_model=model, generative_max_new_tokens=12, abstain_threshold=0.0, **overrides)
+    settings = Settings(generative_model=model, generative_max_new_tokens=12, abstain_threshold=2.0, **overrides)
     return GenerativeAnswerer(corpus, settings, ExtractiveAnswerer(corpus, FakeEncoder(), settings))
 
 

@@ -13,7 +13,7 @@ An answer is put together in steps, one module each:
 4. ``compose``: the quotes turned into cited sentences.
 
 This module ties them together and keeps the segment vectors, so a question
-embeds only what no earlier question did. Abstention (``Evidence.should_abstain``)
+embeds only what no earlier question did. Abstention (``assistant.answer.abstention``)
 is decided here for both answerers. What each rule did on the development questions, and what was tried
 and dropped: see docs/experiments.md, answer stage.
 """
@@ -27,6 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.answer.abstention import AbstentionDecision
 from assistant.answer.base import abstention_text, retrieved_from_hits
 from assistant.answer.compose import compose
 from assistant.answer.evidence import (
@@ -96,6 +97,7 @@ class ExtractiveAnswerer:
         self._definitions = definition_segments(corpus)
         self._vocabulary = set(self.term_weights.idf)
         self._acronyms = {a for p in corpus.provisions for a in acronyms_of(f"{p.heading}\n{p.text}")}
+        self.abstention = AbstentionDecision(settings)
 
     @property
     def model_id(self) -> str:
@@ -222,22 +224,15 @@ class ExtractiveAnswerer:
     # --- the shared signature ------------------------------------------------------------
     def answer(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Answer:
         evidence = evidence or self.evidence(question, hits)
-        if evidence.should_abstain(self.settings.abstain_threshold):
-            return self.abstain(question, hits, evidence)
+        if reason := self.abstention.reason(evidence):
+            return self.abstain(question, hits, reason)
         chosen = select_segments(evidence, self.settings.max_answer_sentences)
         text, citations = compose(self.corpus, self.term_weights, evidence, chosen)
         return Answer(
             question=question, text=text, citations=citations, retrieved=retrieved_from_hits(hits), mode="extractive", model_id=self.model_id
         )
 
-    def abstain(self, question: str, hits: list[Hit], evidence: Evidence | None = None, mode: str = "extractive", model_id: str | None = None) -> Answer:
-        reason = (
-            "nothing was retrieved"
-            if not hits
-            else (evidence.abstain_reason(self.settings.abstain_threshold) or "the evidence does not answer the question")
-            if evidence is not None
-            else "the evidence does not answer the question"
-        )
+    def abstain(self, question: str, hits: list[Hit], reason: str, mode: str = "extractive", model_id: str | None = None) -> Answer:
         return Answer(
             question=question,
             text=abstention_text(hits),

@@ -197,9 +197,7 @@ class GenerativeAnswerer:
                 kept.append((sentence.bare, citations))
         if not kept:
             if declined and not removed:
-                return self.extractive.abstain(question, hits, evidence, mode="generative", model_id=self.model_id).model_copy(
-                    update={"abstain_reason": "the model said the sources do not answer the question"}
-                )
+                return self.extractive.abstain(question, hits, "the model said the sources do not answer the question", mode="generative", model_id=self.model_id)
             reason = f"the generated answer had no sentence with a valid citation ({removed} removed)"
             return self.fallback(question, hits, reason, evidence, removed)
         citations: list[Citation] = []
@@ -261,8 +259,8 @@ class GenerativeAnswerer:
 
     def answer_stream(self, question: str, hits: list[Hit]) -> Iterator[str | Answer]:
         evidence = self.extractive.evidence(question, hits)
-        if evidence.should_abstain(self.settings.abstain_threshold):
-            answer = self.extractive.abstain(question, hits, evidence, mode="generative", model_id=self.model_id)
+        if reason := self.extractive.abstention.reason(evidence):
+            answer = self.extractive.abstain(question, hits, reason, mode="generative", model_id=self.model_id)
             yield answer.text
             yield answer
             return

@@ -1,0 +1,139 @@
+"""The learned abstention decision: how likely it is that the sources do not answer a question.
+
+Hand rules fitted to a few dozen questions misfired on new wording (a "date"
+found in "what can we do", a weekday the law never mentions). Here the same
+signals, and the cross-encoder's reading of the top candidates, are weighed by
+a logistic regression fitted on the question bank's train split
+(``assistant abstention fit``) and its threshold calibrated on dev to a bounded
+false-abstention rate. The shipped model is a small JSON file verified by
+sha256 before use. Signals that track how a question is written rather than
+what it asks (its length, how close its single best sentence is) were left
+out: in the bank they separated the writers' styles, and a plain short
+question was refused for it (docs/experiments.md, abstention).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from assistant.answer.evidence import Evidence
+from assistant.errors import ModelError
+from assistant.models import file_sha256
+from assistant.patterns import ADVICE_CUE_RE, DELEGATION_RE, ELSEWHERE_CUE_RE
+from assistant.settings import ABSTENTION_MODEL_SHA256, PACKAGE_DATA, Settings
+
+SHIPPED_ABSTENTION_MODEL = PACKAGE_DATA / "abstention.json"
+FEATURES = (
+    "support",
+    "sentence_support",
+    "key_terms",
+    "missing_fact",
+    "unknown_name",
+    "cross_encoder_ran",
+    "cross_encoder_top",
+    "cross_encoder_margin",
+    "rerank_margin",
+    "fused_top",
+    "dense_top",
+    "bm25_top",
+    "advice_cue",
+    "elsewhere_cue",
+    "delegation_best",
+)
+
+
+def abstention_features(evidence: Evidence) -> dict[str, float]:
+    """The signals the decision weighs, from the evidence and the retrieved hits' scores."""
+    hits = evidence.hits
+    top = hits[0].scores if hits else {}
+    read = [h.scores["cross_encoder"] for h in hits if "cross_encoder" in h.scores]
+    rerank = [h.scores.get("rerank", 0.0) for h in hits[:2]]
+    return {
+        "support": evidence.support,
+        "sentence_support": evidence.sentence_support,
+        "key_terms": evidence.key_terms,
+        "missing_fact": float(evidence.missing_fact is not None),
+        "unknown_name": float(bool(evidence.unknown_names)),
+        "cross_encoder_ran": float("cross_encoder" in top),
+        "cross_encoder_top": top.get("cross_encoder", 0.0),
+        "cross_encoder_margin": top["cross_encoder"] - max(read[1:], default=top["cross_encoder"]) if "cross_encoder" in top else 0.0,
+        "rerank_margin": rerank[0] - rerank[1] if len(rerank) == 2 else 0.0,
+        "fused_top": max((h.scores.get("fused", 0.0) for h in hits), default=0.0),
+        "dense_top": max((h.scores.get("dense", 0.0) for h in hits), default=0.0),
+        "bm25_top": math.log1p(max((h.scores.get("bm25", 0.0) for h in hits), default=0.0)),
+        "advice_cue": float(bool(ADVICE_CUE_RE.search(evidence.question))),
+        "elsewhere_cue": float(bool(ELSEWHERE_CUE_RE.search(evidence.question))),
+        "delegation_best": float(bool(evidence.ranked) and bool(DELEGATION_RE.search(evidence.ranked[0].segment.full_text))),
+    }
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Standardised features, one weight each, a bias, and the calibrated threshold on the probability."""
+
+    weights: dict[str, float]
+    bias: float
+    means: dict[str, float]
+    scales: dict[str, float]
+    threshold: float
+    trained_on: dict
+
+    def probability(self, features: dict[str, float]) -> float:
+        """Probability that the sources do not answer the question."""
+        z = self.bias + sum(w * (features[name] - self.means[name]) / self.scales[name] for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def strongest(self, features: dict[str, float]) -> str:
+        """The feature pushing hardest toward abstaining, for the administrators' reason text."""
+        return max(self.weights, key=lambda name: self.weights[name] * (features[name] - self.means[name]) / self.scales[name])
+
+    def to_json(self) -> str:
+        body = {"features": list(self.weights), "weights": self.weights, "bias": self.bias, "means": self.means, "scales": self.scales, "threshold": self.threshold, "trained_on": self.trained_on}
+        return json.dumps(body, indent=2) + "\n"
+
+    @classmethod
+    def from_file(cls, path: Path) -> AbstentionModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(data["weights"], float(data["bias"]), data["means"], data["scales"], float(data["threshold"]), data.get("trained_on", {}))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{path}: unreadable abstention model ({exc}); restore it with `git checkout -- {path}` or run `assistant abstention fit`") from exc
+
+
+class AbstentionDecision:
+    """The configured abstention model, verified and read once."""
+
+    def __init__(self, settings: Settings):
+        configured = settings.abstention_model.strip()
+        self.path = Path(configured).expanduser() if configured else SHIPPED_ABSTENTION_MODEL
+        self.expected_sha256 = "" if configured else ABSTENTION_MODEL_SHA256
+        self.threshold_override = settings.abstain_threshold
+
+    @cached_property
+    def model(self) -> AbstentionModel:
+        if not self.path.is_file():
+            raise ModelError(f"abstention model {self.path} is missing; restore it with `git checkout -- {self.path}` or run `assistant abstention fit`")
+        actual = file_sha256(self.path)
+        if self.expected_sha256 and actual != self.expected_sha256:
+            raise ModelError(f"{self.path}: sha256 {actual} does not match the shipped model's; restore it with `git checkout -- {self.path}`")
+        model = AbstentionModel.from_file(self.path)
+        if set(model.weights) != set(FEATURES):
+            raise ModelError(f"{self.path}: the model weighs {sorted(model.weights)}, not this version's features; run `assistant abstention fit`")
+        return model
+
+    def reason(self, evidence: Evidence) -> str | None:
+        """Why not to answer, or None to answer. A question naming an existing provision is always answered."""
+        if not evidence.ranked:
+            return "nothing was retrieved"
+        if evidence.named:
+            return None
+        features = abstention_features(evidence)
+        p = self.model.probability(features)
+        threshold = self.model.threshold if self.threshold_override is None else self.threshold_override
+        if p < threshold:
+            return None
+        return f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {threshold:.2f}; strongest signal: {self.model.strongest(features)})"
