@@ -23,8 +23,23 @@ from assistant.corpus import Corpus, load_corpus  # noqa: E402
 from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 
+# The repository's own folders a test must never write: what they hold when the session starts.
+GUARDED = (PROJECT_ROOT / "index", PROJECT_ROOT / "data")
+
+
+def _snapshot() -> dict[str, tuple[int, int]]:
+    return {str(f): (f.stat().st_size, f.stat().st_mtime_ns) for folder in GUARDED if folder.is_dir() for f in folder.rglob("*") if f.is_file()}
+
+
+BEFORE = _snapshot()
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION_FOLDER, ignore_errors=True)
+    changed = sorted(set(BEFORE.items()) ^ set(_snapshot().items()))
+    if changed:
+        print(f"\nerror: the tests wrote into the repository's own index/ or data/: {sorted({path for path, _ in changed})[:5]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
