@@ -14,10 +14,13 @@ from assistant.settings import PROJECT_ROOT
 
 THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+BANK_TEST = PROJECT_ROOT / "eval" / "questions" / "test.jsonl"
+BANK_TEST_THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds-bank-test.json"
 
 
-def test_checked_in_thresholds_gate_every_figure_the_issue_targets():
-    thresholds = load_thresholds(THRESHOLDS)
+@pytest.mark.parametrize("thresholds_file", [THRESHOLDS, BANK_TEST_THRESHOLDS], ids=["gold", "bank-test"])
+def test_checked_in_thresholds_gate_every_figure_the_issue_targets(thresholds_file):
+    thresholds = load_thresholds(thresholds_file)
     gated = {metric: bound for bound, limits in thresholds.items() for metric in limits}
     assert {metric: bound for metric, (bound, _) in TARGETS.items()}.items() <= gated.items()
 
@@ -62,11 +65,15 @@ def test_missing_thresholds_file_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_default_assistant_meets_the_thresholds_on_the_gold_set(built_index_settings, tmp_path):
-    """The same code path as `assistant eval --gate eval/thresholds.json`, on the default configuration (index in a tmp folder)."""
-    thresholds = load_thresholds(THRESHOLDS)
-    run = run_evaluation(built_index_settings, GOLD, out=tmp_path, progress=False, thresholds=thresholds)
+@pytest.mark.parametrize(
+    ("gold", "thresholds_file"),
+    [pytest.param(GOLD, THRESHOLDS, id="gold"), pytest.param(BANK_TEST, BANK_TEST_THRESHOLDS, id="bank-test")],
+)
+def test_default_assistant_meets_the_thresholds(built_index_settings, tmp_path, gold, thresholds_file):
+    """The same code path as `assistant eval --gate`, on the default configuration (index in a tmp folder)."""
+    thresholds = load_thresholds(thresholds_file)
+    run = run_evaluation(built_index_settings, gold, out=tmp_path, progress=False, thresholds=thresholds)
     failures = check_gate(run.headline.summary["overall"], thresholds)
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["overall"]["items"] == len(load_gold(GOLD).items)
+    assert summary["overall"]["items"] == len(load_gold(gold).items)
     assert not failures, "\n".join(failures) + f"\nsee {tmp_path / 'report.md'}"
