@@ -11,6 +11,7 @@ answers. Built from small named pieces so each can be tested as a table
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # --- the law text ------------------------------------------------------------------------------
@@ -76,6 +77,8 @@ CROSS_REF_RE = re.compile(
     rf"|\bDivision\s+(?P<division>\d+[A-Z]*)\s+of\s+Part\s+(?P<division_part>{PART_NUMBER})"
 )
 
+# An initialism in the law text: VRQA, TAFE.
+INITIALISM_RE = re.compile(r"\b[A-Z]{2,}\b")
 # A definition that spells out a name: "Institute means the Victorian Institute of Teaching ..." (for initialisms).
 ABBREVIATION_EXPANSION_RE = re.compile(r"^\s*means\s+(?:the\s+)?(?P<expansion>[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|and|for))+)")
 
@@ -337,3 +340,28 @@ NOT_ANSWERED_RE = re.compile(r"\bsources? (?:do|does) not (?:say|answer|cover|ad
 LABEL_REF_RE = re.compile(r"\[((?:s|ss|section)\.?\s*\d[^\]]*|Sch(?:edule)?\s*\d[^\]]*|VET clusters[^\]]*)\]", re.IGNORECASE)
 # Any run of whitespace, line breaks included.
 WHITESPACE_RUN_RE = re.compile(r"\s+")
+
+
+# --- patterns built from data: defined terms, initialisms, the staff thesaurus -------------------
+
+
+def whole_term_re(term: str) -> re.Pattern[str]:
+    """A defined term as a whole word or phrase, any case ("category A offence", not "offences")."""
+    return re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE)
+
+
+def initialisms_re(initialisms: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the initialisms as a whole word, longest listed first wins."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, initialisms)) + r")\b")
+
+
+def staff_words_re(words: Sequence[str]) -> re.Pattern[str]:
+    """Whole words or phrases, plural or inflected (s, ed, ing); all-capital initialisms ('AP', 'DE') only in capitals."""
+    initialisms = [w for w in words if w.isupper()]
+    phrases = [w for w in words if not w.isupper()]
+    parts = []
+    if phrases:
+        parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(phrases, key=len, reverse=True)) + ")")
+    if initialisms:
+        parts.append("|".join(re.escape(w) for w in sorted(initialisms, key=len, reverse=True)))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:e?s|ed|d|ing)?(?![\w-])")

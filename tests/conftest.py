@@ -22,7 +22,6 @@ os.environ["ASSISTANT_DATA_DIR"] = str(SESSION_FOLDER / "data")
 from assistant.corpus import Corpus, load_corpus  # noqa: E402
 from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
 
-
 # The repository's own folders a test must never write: what they hold when the session starts.
 GUARDED = (PROJECT_ROOT / "index", PROJECT_ROOT / "data")
 

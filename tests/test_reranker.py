@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli.bank import evaluation_questions
 from assistant.errors import ModelError
 from assistant.evaluation.gold import is_near_copy, question_words
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
@@ -15,7 +16,6 @@ from assistant.settings import MINILM_SHA256, Settings
 from assistant.training.mining import QuestionMiner, load_written_questions
 
 ROOT = Path(__file__).resolve().parent.parent
-EVALUATION_FILES = [ROOT / "tests" / "data" / "dev_questions.jsonl", ROOT / "eval" / "gold.jsonl", ROOT / "tests" / "data" / "answer_cases.jsonl"]
 
 
 # --- the written training questions -------------------------------------------------------------
@@ -36,7 +36,7 @@ def test_written_questions_cite_existing_unrepealed_provisions_across_the_act_an
 
 def test_no_written_question_is_a_near_copy_of_an_evaluation_question():
     """Training on a near copy of a dev, gold or answer-case question would make those figures flattering."""
-    evaluation = [question_words(json.loads(line)["question"]) for file in EVALUATION_FILES for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    evaluation = [question_words(q) for q in evaluation_questions()]
     copies = [item.question for item in load_written_questions() if any(is_near_copy(question_words(item.question), other) for other in evaluation)]
     assert copies == []
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from assistant.answer.evidence import Evidence
 from assistant.errors import ModelError
-from assistant.models import file_sha256
+from assistant.models import verify_sha256
 from assistant.patterns import ADVICE_CUE_RE, DELEGATION_RE, ELSEWHERE_CUE_RE
 from assistant.settings import ABSTENTION_MODEL_SHA256, PACKAGE_DATA, Settings
 
@@ -117,9 +117,7 @@ class AbstentionDecision:
     def model(self) -> AbstentionModel:
         if not self.path.is_file():
             raise ModelError(f"abstention model {self.path} is missing; restore it with `git checkout -- {self.path}` or run `assistant abstention fit`")
-        actual = file_sha256(self.path)
-        if self.expected_sha256 and actual != self.expected_sha256:
-            raise ModelError(f"{self.path}: sha256 {actual} does not match the shipped model's; restore it with `git checkout -- {self.path}`")
+        verify_sha256(self.path, self.expected_sha256, f"Restore it with `git checkout -- {self.path}`.", against="the shipped model's (settings.ABSTENTION_MODEL_SHA256)")
         model = AbstentionModel.from_file(self.path)
         if set(model.weights) != set(FEATURES):
             raise ModelError(f"{self.path}: the model weighs {sorted(model.weights)}, not this version's features; run `assistant abstention fit`")

@@ -9,7 +9,6 @@ from pathlib import Path
 from assistant.corpus import load_corpus
 from assistant.evaluation.bank import BANK_DIR, WRITTEN_DIR, build_bank, write_bank
 from assistant.settings import PROJECT_ROOT, Settings
-from assistant.training.mining import load_written_questions
 
 EVALUATION_QUESTIONS = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl", PROJECT_ROOT / "tests" / "data" / "answer_cases.jsonl")
 
@@ -29,6 +28,8 @@ def evaluation_questions() -> list[str]:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.training.mining import load_written_questions
+
     trained_on = [q.question for q in load_written_questions()]
     build = build_bank(load_corpus(settings), args.written, evaluation_questions(), trained_on)
     write_bank(build, args.out)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.corpus import Corpus
 from assistant.evaluation.gold import GoldItem, check_item, is_near_copy, question_words
+from assistant.evaluation.metrics import provision_level
 from assistant.settings import PROJECT_ROOT
 
 BANK_DIR = PROJECT_ROOT / "eval" / "questions"
@@ -78,8 +78,7 @@ def aligned(raw: dict, corpus: Corpus) -> dict:
     refs = item.get("expected") or ([item["delegated_by"]] if isinstance(item.get("delegated_by"), dict) else [])
     texts = []
     for ref in refs:
-        provision_id = re.sub(r"(?:\([0-9A-Za-z]+\))+$", "", str(ref.get("provision", ""))).strip()
-        provision = corpus.find(str(ref.get("document", "")), provision_id)
+        provision = corpus.find(str(ref.get("document", "")), provision_level(str(ref.get("provision", ""))))
         if provision is not None:
             texts.append(provision.text)
     if texts and item.get("evidence"):
@@ -131,7 +130,7 @@ def _without_near_copies(items: Sequence[GoldItem], others: Sequence[frozenset[s
             reason = "follows a question that was left out"
         elif any(is_near_copy(words, other) for other in others):
             reason = why
-        elif any(len(words & w) / max(1, len(words | w)) >= SAME_QUESTION_JACCARD for w in kept_words):
+        elif any(is_near_copy(words, w, SAME_QUESTION_JACCARD) for w in kept_words):
             reason = "the same question as an earlier item"
         else:
             kept.append(item)

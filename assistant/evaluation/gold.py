@@ -34,6 +34,7 @@ from pydantic import (
 from assistant.corpus import Corpus
 from assistant.errors import GoldSetError
 from assistant.evaluation.metrics import normalise_text, provision_key
+from assistant.patterns import WORD_RE
 from assistant.records import Record
 
 GoldKind = Literal["definition", "numeric", "procedure", "obligation", "multi", "policy", "lookup", "unanswerable"]
@@ -215,11 +216,12 @@ def load_gold(path: Path | str) -> GoldSet:
 
 def question_words(question: str) -> frozenset[str]:
     """The question's distinctive words, for telling near copies apart."""
-    return frozenset(re.findall(r"[a-z0-9]+", question.lower())) - FILLER_WORDS
+    return frozenset(WORD_RE.findall(question.lower())) - FILLER_WORDS
 
 
-def is_near_copy(words: frozenset[str], other: frozenset[str]) -> bool:
-    return len(words & other) / max(1, len(words | other)) >= NEAR_COPY_JACCARD
+def is_near_copy(words: frozenset[str], other: frozenset[str], threshold: float = NEAR_COPY_JACCARD) -> bool:
+    """Whether two questions' distinctive words overlap (Jaccard) by at least ``threshold``."""
+    return len(words & other) / max(1, len(words | other)) >= threshold
 
 
 def _collapse(text: str) -> str:

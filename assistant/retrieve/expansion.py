@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.patterns import ABBREVIATION_EXPANSION_RE
+from assistant.patterns import (
+    ABBREVIATION_EXPANSION_RE,
+    INITIALISM_RE,
+    initialisms_re,
+    staff_words_re,
+)
 from assistant.records import Provision
 from assistant.settings import PACKAGE_DATA
 
@@ -31,7 +36,7 @@ def mine_abbreviations(provisions: Sequence[Provision]) -> dict[str, str]:
     Institute of Teaching". Only initialisms of three or more letters that never occur
     in the law text are kept: those are the ones a question cannot match by itself.
     """
-    text_words = set(re.findall(r"\b[A-Z]{2,}\b", " ".join(p.text for p in provisions)))
+    text_words = set(INITIALISM_RE.findall(" ".join(p.text for p in provisions)))
     found: dict[str, str] = {}
     for provision in provisions:
         for unit in provision.units:
@@ -65,7 +70,7 @@ def expand_abbreviations(query: str, abbreviations: Mapping[str, str]) -> str:
 
 @lru_cache(maxsize=8)
 def _initialisms_pattern(initialisms: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, initialisms)) + r")\b")
+    return initialisms_re(initialisms)
 
 
 STAFF_VOCABULARY = PACKAGE_DATA / "staff_vocabulary.json"
@@ -79,23 +84,11 @@ class VocabularyEntry:
     act: tuple[str, ...]
 
 
-def _staff_pattern(words: Sequence[str]) -> re.Pattern[str]:
-    """Whole words or phrases, plural or not; all-capital initialisms ('AP', 'DE') only in capitals."""
-    initialisms = [w for w in words if w.isupper()]
-    phrases = [w for w in words if not w.isupper()]
-    parts = []
-    if phrases:
-        parts.append("(?i:" + "|".join(re.escape(w) for w in sorted(phrases, key=len, reverse=True)) + ")")
-    if initialisms:
-        parts.append("|".join(re.escape(w) for w in sorted(initialisms, key=len, reverse=True)))
-    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:e?s|ed|d|ing)?(?![\w-])")
-
-
 @lru_cache(maxsize=4)
 def load_staff_vocabulary(path: Path = STAFF_VOCABULARY) -> tuple[VocabularyEntry, ...]:
     """The staff-vocabulary thesaurus (assistant/data/staff_vocabulary.json), compiled once."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return tuple(VocabularyEntry(_staff_pattern(entry["staff"]), tuple(entry["act"])) for entry in data["entries"])
+    return tuple(VocabularyEntry(staff_words_re(entry["staff"]), tuple(entry["act"])) for entry in data["entries"])
 
 
 def staff_terms(query: str, vocabulary: Sequence[VocabularyEntry]) -> list[str]:

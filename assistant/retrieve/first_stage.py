@@ -81,7 +81,6 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.table = PassageTable(index)
-        self.passages = self.table.passages
         self.abbreviations = mine_abbreviations(corpus.provisions)
         self.vocabulary = load_staff_vocabulary() if settings.thesaurus_weight > 0 else ()
         self._reranker: Reranker | None = None
@@ -110,7 +109,7 @@ class Retriever:
 
     def dense_scores(self, query_vector: np.ndarray, document: str | None) -> dict[int, float]:
         """Cosine similarity of the best passages to the question, by row."""
-        n = len(self.passages)
+        n = len(self.table)
         fetch = min(n, self.settings.candidate_passages * (1 if document is None else 10))
         scores, rows = self.index.faiss.search(query_vector.reshape(1, -1), fetch)
         mask = self._mask(document)
@@ -127,7 +126,7 @@ class Retriever:
         extra = list(dict.fromkeys(t for t in bm25_tokens(" ".join(expansion)) if t in vocab and t not in tokens))
         if not tokens and not extra:
             return {}
-        scores = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.passages), dtype=np.float32)
+        scores = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(self.table), dtype=np.float32)
         if extra:
             scores = scores + self.settings.thesaurus_weight * self.index.bm25.get_scores(extra)
         mask = self._mask(document)
@@ -216,7 +215,7 @@ class Retriever:
         return [self._hit(c, rank) for rank, c in enumerate(candidates[:k], start=1)]
 
     def _hit(self, candidate: Candidate, rank: int) -> Hit:
-        passage = self.passages[candidate.best_row]
+        passage = self.table.passages[candidate.best_row]
         provision = self.corpus.get(passage.document_id, passage.provision_id)
         main = next((candidate.scores[s] for s in ("rerank", "fused", "dense", "bm25") if s in candidate.scores), 0.0)
         return Hit(

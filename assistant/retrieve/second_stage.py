@@ -16,7 +16,6 @@ docs/experiments.md (second stage).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 import numpy as np
@@ -66,7 +65,7 @@ class Reranker:
         }
         # Longest terms first, so "category A offence" wins over "offence".
         self.term_patterns = [
-            (term, re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE))
+            (term, patterns.whole_term_re(term))
             for term in sorted(self.defines, key=len, reverse=True)
         ]
 

@@ -12,7 +12,7 @@ within ``max_false_abstention``, which keeps the most unanswerable questions ref
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def fit_abstention(train: Sequence[Labelled], dev: Sequence[Labelled], max_false
     scored = [row for row in dev if not row.named]
     probabilities = np.array([model.probability(row.features) for row in scored])
     threshold = calibrate(probabilities, np.array([row.unanswerable for row in scored]), max_false_abstention)
-    return AbstentionModel(model.weights, model.bias, model.means, model.scales, threshold, {**trained_on, "max_false_abstention_on_dev": max_false_abstention})
+    return replace(model, threshold=threshold, trained_on={**trained_on, "max_false_abstention_on_dev": max_false_abstention})
 
 
 def rates(model: AbstentionModel, rows: Sequence[Labelled]) -> tuple[float, float]:
