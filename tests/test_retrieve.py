@@ -239,7 +239,7 @@ def test_second_stage_recognises_questions_about_a_meaning(retriever, question, 
 def test_second_stage_puts_the_definition_first_for_a_meaning_question(retriever):
     hits = retriever.retrieve("What is the meaning of 'compulsory school age'?", k=5, mode="full")
     assert (hits[0].provision_id, hits[0].scores.get("definition")) == ("1.1.3", 1.0)
-    passage = next(p for p in retriever.passages if p.passage_id == hits[0].best_passage_id)
+    passage = next(p for p in retriever.table.passages if p.passage_id == hits[0].best_passage_id)
     assert passage.term == "compulsory school age"
 
 
