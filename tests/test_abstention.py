@@ -145,3 +145,12 @@ def test_fit_learns_from_train_and_calibrates_on_dev():
     fitted = fit_abstention(train, dev, 0.03, {"train": {"file": "t"}})
     assert fitted.weights["advice_cue"] > 0
     assert rates(fitted, dev) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("value", ["5", "-0.1", "lots"])
+def test_the_fit_command_refuses_a_false_abstention_bound_that_is_not_a_share(value, capsys):
+    from assistant.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["abstention", "fit", "--max-false-abstention", value])
+    assert exited.value.code == 2 and "--max-false-abstention" in capsys.readouterr().err

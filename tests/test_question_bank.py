@@ -7,6 +7,7 @@ import json
 import pytest
 
 from assistant.cli.bank import evaluation_questions
+from assistant.errors import EvaluationError
 from assistant.evaluation.bank import (
     BANK_DIR,
     SPLITS,
@@ -159,3 +160,19 @@ def test_build_drops_bad_items_copies_and_leaks_and_keeps_follow_ups_with_their_
     assert ("p-2" in kept["dev"]) == ("p-3" in kept["dev"])
     assert any(line.startswith("p-1:") and "near copy" in line for line in build.left_out)
     assert any("(p-4)" in line and "evidence" in line for line in build.left_out)
+
+
+@pytest.mark.parametrize(("line", "message"), [("{not json", "not valid JSON"), ("[1, 2]", "expected a JSON object")], ids=["not-json", "not-object"])
+def test_a_damaged_writers_file_stops_the_build_at_its_line(corpus, tmp_path, line, message):
+    written = tmp_path / "written"
+    _write(written / "pool", "p.jsonl", [_answerable("p-1", "Can a 15 year old leave school to work full time?")])
+    with (written / "pool" / "p.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+    (written / "test").mkdir()
+    with pytest.raises(EvaluationError, match=rf"p\.jsonl:2: {message}"):
+        build_bank(corpus, written, [], [])
+
+
+def test_a_missing_written_folder_is_named(corpus, tmp_path):
+    with pytest.raises(EvaluationError, match="no such folder of written questions"):
+        build_bank(corpus, tmp_path / "nowhere", [], [])

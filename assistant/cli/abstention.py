@@ -9,12 +9,22 @@ from pathlib import Path
 from assistant.settings import Settings
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.03, got '{text}'") from exc
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value}")
+    return value
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("abstention", help="the learned abstention decision: fit it on the question bank")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
     fit = actions.add_parser("fit", help="features on eval/questions/train.jsonl, logistic regression, threshold calibrated on dev.jsonl")
     fit.add_argument("--out", type=Path, default=None, help="model file (default: <data_dir>/abstention.json; the shipped one is assistant/data/abstention.json)")
-    fit.add_argument("--max-false-abstention", type=float, default=0.03, help="the most answerable dev questions it may refuse, as a share (default 0.03)")
+    fit.add_argument("--max-false-abstention", type=_share, default=0.03, help="the most answerable dev questions it may refuse, as a share (default 0.03)")
     fit.set_defaults(handler=_fit)
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.corpus import Corpus
+from assistant.errors import EvaluationError
 from assistant.evaluation.gold import GoldItem, check_item, is_near_copy, question_words
 from assistant.evaluation.metrics import provision_level
 from assistant.settings import PROJECT_ROOT
@@ -91,12 +92,25 @@ def aligned(raw: dict, corpus: Corpus) -> dict:
 
 
 def read_written(folder: Path) -> list[tuple[str, dict]]:
-    """(where, raw item) for every line of every JSONL file in the folder, in file then line order."""
+    """(where, raw item) for every line of every JSONL file in the folder, in file then line order.
+
+    A line that is not a JSON object stops the build with its file and line: the
+    writers' files are the source of truth, so a damaged one must be mended, not skipped.
+    """
+    if not folder.is_dir():
+        raise EvaluationError(f"{folder}: no such folder of written questions; pass --written with pool/ and test/ inside")
     out = []
     for file in sorted(folder.glob("*.jsonl")):
         for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                out.append((f"{file.name}:{number}", json.loads(line)))
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise EvaluationError(f"{file}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            if not isinstance(item, dict):
+                raise EvaluationError(f"{file}:{number}: expected a JSON object, got {type(item).__name__}")
+            out.append((f"{file.name}:{number}", item))
     return out
 
 
