@@ -212,15 +212,26 @@ QUESTION_CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 
 
 # A question asking for advice or an opinion rather than what the law says: "should I sue",
-# "is it fair", "would we win", "what do you think".
-ADVICE_CUE_RE = re.compile(
-    r"\b(?:should\s+(?:i|we)|is\s+it\s+(?:fair|worth|reasonable|ethical|right)|would\s+(?:we|i|they)\s+(?:win|lose|succeed)|what\s+do\s+you\s+(?:think|recommend)|"
-    r"your\s+(?:opinion|view|advice)|best\s+(?:way|approach|option)|do\s+you\s+reckon|(?:can|could)\s+(?:i|we)\s+sue)\b",
+# "is it fair", "would we win", "what do you think". ADVICE_CUE_RE is the abstention model's
+# feature, fitted with exactly these words; ADVICE_ASKED_RE, wider, names the kind of an abstention.
+ADVICE_WORDS = (
+    r"should\s+(?:i|we)|is\s+it\s+(?:fair|worth|reasonable|ethical|right)|would\s+(?:we|i|they)\s+(?:win|lose|succeed)|what\s+do\s+you\s+(?:think|recommend)|"
+    r"your\s+(?:opinion|view|advice)|best\s+(?:way|approach|option)|do\s+you\s+reckon|(?:can|could)\s+(?:i|we)\s+sue"
+)
+ADVICE_CUE_RE = re.compile(rf"\b(?:{ADVICE_WORDS})\b", re.IGNORECASE)
+ADVICE_ASKED_RE = re.compile(
+    rf"\b(?:{ADVICE_WORDS}|should\s+(?:they|our|my|the\s+family)|is\s+(?:that|this)\s+(?:fair|ethical|reasonable|wise)|do\s+you\s+(?:think|recommend)|"
+    r"would\s+you\s+(?:recommend|suggest|advise)|(?:which|what)(?:'s|’s|\s+is|\s+would\s+be)\s+(?:better|best|less\s+hassle|easier)|would\s+(?:it|that)\s+be\s+(?:better|a\s+good\s+idea|wise)|"
+    r"would\s+(?:it|that)\s+look\s+bad|(?:strong|good)\s+case|(?:write|draft)\s+(?:me\s+|us\s+)?a\s+letter|we\s+reckon)\b",
     re.IGNORECASE,
 )
-# A question about another jurisdiction's law or the Commonwealth's.
-ELSEWHERE_CUE_RE = re.compile(
-    r"\b(?:NSW|New\s+South\s+Wales|Queensland|QLD|South\s+Australia|Western\s+Australia|Tasmania|ACT|Northern\s+Territory|interstate|Commonwealth|federal|Fair\s+Work|overseas\s+law)\b"
+# A question about another jurisdiction's law or the Commonwealth's (the model's feature); ELSEWHERE_LAW_RE, narrower,
+# names that law itself ("South Australia's rules", "the Commonwealth Privacy Act") and refuses whatever the model says.
+OTHER_STATES = r"NSW|New\s+South\s+Wales|Queensland|QLD|South\s+Australia|Western\s+Australia|Tasmania|ACT|Northern\s+Territory"
+ELSEWHERE_CUE_RE = re.compile(rf"\b(?:{OTHER_STATES}|interstate|Commonwealth|federal|Fair\s+Work|overseas\s+law)\b")
+ELSEWHERE_LAW_RE = re.compile(
+    rf"\b(?:{OTHER_STATES})['’]s?\s|\bother\s+states\b|\b(?:laws?|rules?|legislation)\s+(?:in|of)\s+(?:{OTHER_STATES})\b|\bFair\s+Work\b|"
+    r"\bCommonwealth['’]s\b|\bCommonwealth\s+(?:[A-Z]\w+\s+)?(?:Act|law|legislation)\b|\bAustralian\s+Education\s+Act\b"
 )
 
 
@@ -296,6 +307,13 @@ FACT_ASKED = {
     "a count": re.compile(rf"\b(?:how\s+many|(?:minimum|maximum)\s+number\s+of)\s+(?:\w+\s+)?(?P<unit>{COUNT_UNITS})\b", re.IGNORECASE),
     "a ratio": re.compile(r"\bratios?\b", re.IGNORECASE),
 }
+# A question asking for the detail an instrument the Act delegates to would hold: an amount, a rate, a period,
+# a count, or the contents, requirements or form of something ("what goes in it", "what would it look like").
+DETAIL_ASKED_RE = re.compile(
+    r"\bhow\s+(?:much|many|long)\b|\bwhat\s+rate\b|\bon\s+what\s+terms\b|\blook\s+like\b|\bwhat\s+(?:else\s+)?(?:goes|must\s+go|has\s+to\s+go|exactly)\b|"
+    r"\bwhat(?:'s|’s|\s+is|\s+are)\s+(?:the\s+|our\s+)?(?:[\w'’-]+\s+){0,5}?(?:fees?|rates?|range|requirements|criteria|standards|steps|contents?|form|amount|limit)\b",
+    re.IGNORECASE,
+)
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 FACT_PRESENT = {
     "a sum of money": re.compile(r"\$\s?\d|\bdollars?\b|\bpenalty\s+units?\b|\bfee\s+units?\b", re.IGNORECASE),
@@ -326,9 +344,22 @@ HAS_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 # Words handing the matter to another instrument (group "what"): regulations, a Ministerial Order, guidelines.
+# The abstention model's ``delegation_best`` feature was fitted with exactly this; answers use DELEGATED_TO_RE.
 DELEGATION_RE = re.compile(
     r"(?P<what>in accordance with the regulations|prescribed by the regulations|by the regulations|the regulations may|"
     r"(?:a |any |the )?Ministerial Order|(?:any |the )?guidelines(?: issued| made| approved)?)",
+    re.IGNORECASE,
+)
+# Words leaving a matter to another instrument, one named group per instrument: the regulations ("regulations"),
+# a Ministerial Order ("order"), an Order of the Governor in Council ("council"), guidelines, or the Minister ("minister").
+DELEGATED_TO_RE = re.compile(
+    r"(?P<regulations>(?:in\s+accordance\s+with|prescribed\s+by|specified\s+in|set\s+out\s+in|subject\s+to|by)\s+(?:the\s+|any\s+)?regulations|"
+    r"the\s+regulations\s+(?:may|prescribe)|any\s+other\s+prescribed\s+\w+|(?:in\s+)?the\s+prescribed\s+(?:manner|form|particulars|period|fee))|"
+    r"(?P<council>Order\s+in\s+Council|Order\s+of\s+the\s+Governor\s+in\s+Council|Governor\s+in\s+Council\s+may,?\s+by\s+Order)|"
+    r"(?P<order>(?:a\s+|any\s+|the\s+)?Ministerial\s+Orders?|(?:determined|specified)\s+by\s+the\s+Minister\s+by\s+Order|Minister,?\s+by\s+Order|"
+    r"Minister\s+may\s+make\s+(?:an\s+)?Orders?|any\s+Order\s+made\s+by\s+the\s+Minister)|"
+    r"(?P<guidelines>(?:any\s+|the\s+)?guidelines(?:\s+issued|\s+made|\s+approved)?)|"
+    r"(?P<minister>(?:fixed|approved|determined)\s+by\s+the\s+Minister)",
     re.IGNORECASE,
 )
 

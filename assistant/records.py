@@ -21,6 +21,14 @@ class Record(BaseModel):
 
 UnitKind = Literal["subsection", "definition", "paragraph", "subparagraph", "subsubparagraph", "item"]
 ProvisionKind = Literal["section", "schedule", "schedule_clause", "function"]
+# Why the sources do not answer a question (``Answer.abstain_kind``), and how the UI and the CLI name each kind to staff.
+AbstainKind = Literal["not_in_sources", "delegated", "advice_or_opinion", "out_of_jurisdiction"]
+ABSTAIN_KIND_LABELS: dict[str, str] = {
+    "not_in_sources": "not in the sources",
+    "delegated": "left to the regulations or an Order",
+    "advice_or_opinion": "needs legal advice",
+    "out_of_jurisdiction": "another state's or the Commonwealth's law",
+}
 
 
 class Unit(Record):
@@ -141,8 +149,20 @@ class Answer(Record):
     question: str
     text: str = Field(description="The answer with inline citation markers [1], [2] matching `citations`.")
     citations: list[Citation] = Field(default_factory=list)
-    abstained: bool = False
-    abstain_reason: str | None = None
+    abstained: bool = Field(
+        default=False,
+        description="True when the sources do not answer the question. `text` then says so and names the closest provisions, "
+        "or, for a matter the Act leaves to another instrument, says which and cites the words that do it.",
+    )
+    abstain_kind: AbstainKind | None = Field(
+        default=None,
+        description="Why the sources do not answer (null when answered): 'not_in_sources' (neither the Act nor the VET clusters page covers it); "
+        "'delegated' (the Act leaves it to the regulations, a Ministerial Order, guidelines or another instrument, and `citations` quote the words that do); "
+        "'advice_or_opinion' (it asks for advice or a view on a case, which needs legal advice); "
+        "'out_of_jurisdiction' (it is about another state's or the Commonwealth's law).",
+    )
+    abstain_reason: str | None = Field(default=None, description="Why, in one plain sentence for staff without figures, e.g. 'Neither the Act nor the VET clusters policy page says this.'")
+    abstain_detail: str | None = Field(default=None, description="The technical detail behind an abstention, for administrators: the decision's probability and threshold, its strongest signal, the cue or delegating words found.")
     retrieved: list[RetrievedProvision] = Field(default_factory=list)
     mode: Literal["extractive", "generative"] = "extractive"
     model_id: str = ""

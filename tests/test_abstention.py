@@ -11,9 +11,11 @@ import pytest
 from assistant.answer.abstention import (
     FEATURES,
     SHIPPED_ABSTENTION_MODEL,
+    STAFF_REASONS,
     AbstentionDecision,
     AbstentionModel,
     abstention_features,
+    kind_of,
 )
 from assistant.answer.evidence import Evidence, Scored
 from assistant.answer.segments import segments_of
@@ -72,22 +74,84 @@ def decision_with(tmp_path, abstention_model: AbstentionModel, **settings) -> Ab
     return AbstentionDecision(Settings(abstention_model=str(path), **settings))
 
 
-def test_the_decision_refuses_when_the_model_says_so_and_names_the_strongest_signal(tmp_path, evidence):
+def test_the_decision_refuses_when_the_model_says_so_and_names_the_strongest_signal_for_administrators(tmp_path, evidence):
     decision = decision_with(tmp_path, model(advice_cue=5.0, cross_encoder_top=-0.1))
-    reason = decision.reason(evidence)
-    assert reason is not None and "do not appear to answer" in reason and "strongest signal: advice_cue" in reason
-    assert decision_with(tmp_path, model(advice_cue=-5.0)).reason(evidence) is None
+    refused = decision.decide(evidence)
+    assert refused is not None and refused.kind == "advice_or_opinion"
+    assert "do not appear to answer" in refused.detail and "strongest signal: advice_cue" in refused.detail
+    assert decision_with(tmp_path, model(support=-5.0)).decide(Evidence("When are the school holidays?", evidence.hits, evidence.ranked, False)) is None
 
 
 def test_a_named_provision_is_always_answered_and_nothing_retrieved_always_refused(tmp_path, evidence):
     decision = decision_with(tmp_path, model(advice_cue=5.0))
     named = Evidence(evidence.question, evidence.hits, evidence.ranked, False, named=True)
-    assert decision.reason(named) is None
-    assert decision.reason(Evidence("q", [], [], False)) == "nothing was retrieved"
+    assert decision.decide(named) is None
+    nothing = decision.decide(Evidence("q", [], [], False))
+    assert nothing is not None and nothing.kind == "not_in_sources" and nothing.detail == "nothing was retrieved"
 
 
-def test_the_threshold_setting_overrides_the_calibrated_one(tmp_path, evidence):
-    assert decision_with(tmp_path, model(advice_cue=5.0), abstain_threshold=2.0).reason(evidence) is None
+def test_the_threshold_setting_overrides_the_calibrated_one_and_above_1_turns_every_rule_off(tmp_path, evidence):
+    assert decision_with(tmp_path, model(advice_cue=5.0), abstain_threshold=2.0).decide(evidence) is None
+    asks_a_fee = Evidence("How much is the fee?", evidence.hits, evidence.ranked, False)
+    assert decision_with(tmp_path, model(), abstain_threshold=2.0).decide(asks_a_fee, "'a Ministerial Order' in s 2A.2.2(2)") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "delegated", "kind"),
+    [
+        ("Should I sue my school council?", False, "advice_or_opinion"),
+        ("Would you recommend we run our own kinder?", True, "advice_or_opinion"),
+        ("Can a teacher registered in NSW start teaching here?", False, "out_of_jurisdiction"),
+        ("How much Commonwealth funding does each school get?", True, "out_of_jurisdiction"),
+        ("How much is the daily fee at a government early learning centre?", True, "delegated"),
+        ("When are the 2027 school holidays?", False, "not_in_sources"),
+    ],
+)
+def test_the_kind_of_an_abstention(question, delegated, kind):
+    assert kind_of(question, delegated) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "delegation", "kind"),
+    [
+        ("Should I sue my school council?", None, "advice_or_opinion"),
+        ("Do you think the dad's posts justify an order?", None, "advice_or_opinion"),
+        ("What are South Australia's rules on searching student bags?", None, "out_of_jurisdiction"),
+        ("How long can a student be suspended for?", "'any Ministerial Order' in s 2.2.19(1)", "delegated"),
+        ("What would the fee protection scheme look like?", "'any Ministerial Order' in s 4.3.8E(3)(b)", "delegated"),
+    ],
+)
+def test_advice_another_jurisdictions_law_and_a_delegated_detail_are_refused_even_when_the_model_would_answer(tmp_path, evidence, question, delegation, kind):
+    decision = decision_with(tmp_path, model(cross_encoder_top=5.0))  # top logit 4.0: probability 1.0 ... against
+    answering = decision_with(tmp_path, model(cross_encoder_top=-5.0))  # ... and 0.0: the model answers
+    asked = Evidence(question, evidence.hits, evidence.ranked, False)
+    assert decision.decide(asked, delegation).kind == kind
+    refused = answering.decide(asked, delegation)
+    assert refused is not None and refused.kind == kind and "unanswerable probability 0.00" in refused.detail
+    if delegation:
+        assert refused.detail.endswith(f"delegating words: {delegation}")
+
+
+@pytest.mark.parametrize(
+    ("question", "delegation"),
+    [
+        ("Who can suspend a student?", "'any Ministerial Order' in s 2.2.19(1)"),  # asks who, not for a detail the Order holds
+        ("How long can a student be suspended for?", None),  # nothing delegates it
+        ("Can a teacher registered in NSW start teaching here?", None),  # another state named: the model decides
+    ],
+)
+def test_otherwise_the_model_decides(tmp_path, evidence, question, delegation):
+    answering = decision_with(tmp_path, model(cross_encoder_top=-5.0))
+    assert answering.decide(Evidence(question, evidence.hits, evidence.ranked, False), delegation) is None
+
+
+def test_staff_reasons_are_plain_words_without_figures_or_signal_names():
+    assert set(STAFF_REASONS) == {"not_in_sources", "delegated", "advice_or_opinion", "out_of_jurisdiction"}
+    for reason in STAFF_REASONS.values():
+        sentence = reason.format(what="a Ministerial Order")
+        assert sentence.endswith(".") and sentence.count(". ") == 0
+        assert not any(ch.isdigit() for ch in sentence)
+        assert not any(word in sentence for word in ("probability", "threshold", "signal", "_"))
 
 
 def test_the_shipped_model_is_verified_and_weighs_this_versions_features():

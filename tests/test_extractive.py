@@ -330,9 +330,44 @@ def test_every_sentence_has_a_marker_and_citations_point_at_the_most_specific_un
 def test_an_unrelated_question_abstains_and_lists_what_was_found(fake_answerer, corpus):
     hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("vet-clusters", "4"))
     answer = fake_answerer.answer("What is the recipe for pavlova?", hits)
-    assert answer.abstained and answer.citations == []
+    assert answer.abstained and answer.citations == [] and answer.abstain_kind == "not_in_sources"
+    assert answer.abstain_reason == "Neither the Act nor the VET clusters policy page says this."
+    assert "probability" in answer.abstain_detail  # the figures are kept for administrators, not shown to staff
     assert "s 2.1.1 (Attendance at school)" in answer.text
     assert fake_answerer.answer("What is the recipe for pavlova?", []).abstained
+
+
+def test_how_long_a_suspension_lasts_is_left_to_a_ministerial_order_and_the_answer_cites_the_words(composer, fake_answerer, corpus):
+    # The rule refuses even when the model would answer (the composer's threshold is above 1 only to show what is quoted).
+    hits = hits_for(corpus, ("etra-2006", "2.2.19"), ("etra-2006", "2.2.18"))
+    answer = fake_answerer.answer("How long can a student be suspended for?", hits)
+    assert answer.abstained and answer.abstain_kind == "delegated"
+    assert answer.text == (
+        "The Act leaves this to a Ministerial Order: s 2.2.19(1) says “(1) The principal of a Government school may, "
+        "in accordance with any Ministerial Order, suspend or expel a student from that school.” [1]."
+    )
+    [citation] = answer.citations
+    assert citation.label == "s 2.2.19(1)" and "in accordance with any Ministerial Order" in citation.quote
+    assert answer_problems(corpus, answer) == []  # the quote is the law's own words at its offset
+    assert answer.abstain_reason == "The Act leaves this to a Ministerial Order; the detail is not in the Act or the VET clusters policy page."
+    assert "delegating words: 'any Ministerial Order' in s 2.2.19(1)" in answer.abstain_detail
+    assert not composer.answer("How long can a student be suspended for?", hits).abstained
+
+
+def test_a_long_clause_is_quoted_around_the_delegating_words_with_the_cuts_marked(fake_answerer, corpus):
+    hits = hits_for(corpus, ("etra-2006", "2.4.27"))
+    answer = fake_answerer.answer("How much is the higher duties allowance when a teacher acts up?", hits)
+    assert answer.abstain_kind == "delegated" and answer_problems(corpus, answer) == []
+    [citation] = answer.citations
+    assert "in accordance with a Ministerial Order" in citation.quote and len(citation.quote) <= 320
+    assert citation.label == "s 2.4.27(2)" and "says “… " in answer.text
+
+
+def test_advice_asked_for_is_refused_in_plain_words(fake_answerer, corpus):
+    answer = fake_answerer.answer("Should I sue my school council?", hits_for(corpus, ("etra-2006", "2.3.2"), ("etra-2006", "2.3.1")))
+    assert answer.abstained and answer.abstain_kind == "advice_or_opinion" and answer.citations == []
+    assert "legal advice" in answer.abstain_reason
+    assert not any(word in answer.abstain_reason for word in ("probability", "threshold", "signal"))
 
 
 def test_an_answer_quotes_only_the_top_provision_of_a_one_part_question(composer, corpus):
@@ -445,4 +480,5 @@ def test_with_the_real_model_answerable_questions_quote_the_answer(quoting_answe
 def test_with_the_real_model_an_unrelated_question_is_refused(answerer, corpus):
     hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("vet-clusters", "4"))
     answer = answerer.answer("What is the recipe for pavlova?", hits)
-    assert answer.abstained and "do not appear to answer" in answer.abstain_reason
+    assert answer.abstained and answer.abstain_kind == "not_in_sources" and "do not appear to answer" in answer.abstain_detail
+

@@ -198,6 +198,18 @@ def test_export_groups_by_question_and_drops_the_citation_flagged_wrong(store, a
             assert corpus.find(ref["document"], ref["provision"]) is not None
 
 
+def test_a_delegated_abstention_exports_as_a_delegated_candidate_naming_the_delegating_provision(store, corpus):
+    from assistant.evaluation.gold import GoldItem
+
+    delegated = cited_answer(corpus, "How long can a student be suspended for?", [("etra-2006", "2.2.19", "in accordance with any Ministerial Order")])
+    delegated = delegated.model_copy(update={"abstained": True, "abstain_kind": "delegated"})
+    store.add(FeedbackRecord(question=delegated.question, answer=delegated, rating="up"))
+    [candidate] = store.export_candidates()
+    assert candidate["answerable"] is False and candidate["expected"] == []
+    assert candidate["unanswerable_kind"] == "delegated" and candidate["delegated_by"] == {"document": "etra-2006", "provision": "2.2.19"}
+    GoldItem.model_validate({**candidate, "difficulty": "medium"})  # once a curator rates its difficulty, it is a gold item
+
+
 def test_cli_export_writes_jsonl_candidates(tmp_path, monkeypatch, answer, capsys):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     FeedbackStore.from_settings(Settings()).add(FeedbackRecord(question=answer.question, answer=answer, rating="down", wrong_citation=True))

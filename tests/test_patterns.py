@@ -308,6 +308,85 @@ def test_words_that_hand_the_matter_to_another_instrument(text, what):
     assert (m["what"] if m else None) == what
 
 
+@pytest.mark.parametrize(
+    ("text", "words", "instrument"),
+    [
+        ("may, in accordance with any Ministerial Order, suspend or expel a student", "any Ministerial Order", "order"),
+        ("must establish a process in accordance with the regulations for the handling", "in accordance with the regulations", "regulations"),
+        ("an age specified in the regulations in relation to", "specified in the regulations", "regulations"),
+        ("must be exercised in accordance with any Regulations.", "in accordance with any Regulations", "regulations"),
+        ("(e) any other prescribed matter.", "any other prescribed matter", "regulations"),
+        ("must be accompanied by any fee fixed by the Minister.", "fixed by the Minister", "minister"),
+        ("a qualification determined by the Minister by Order to be so equivalent", "determined by the Minister by Order", "order"),
+        ("the rate that is fixed by Order of the Governor in Council", "Order of the Governor in Council", "council"),
+        ("fixed by the Order in Council or Ministerial Order made under section 3.1.11", "Order in Council", "council"),
+        ("comply with any guidelines issued by the Secretary", "any guidelines issued", "guidelines"),
+        ("The principal may make a school community safety order", None, None),
+        ("the Minister may approve the application", None, None),
+    ],
+)
+def test_words_that_leave_a_matter_to_another_instrument_and_which(text, words, instrument):
+    m = p.DELEGATED_TO_RE.search(text)
+    assert (m.group(0) if m else None) == words
+    assert (m.lastgroup if m else None) == instrument
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How much is the daily fee at a government early learning centre?", True),
+        ("How long can a student be suspended for?", True),
+        ("What rate per hour are TAFE students on placement paid?", True),
+        ("What are the English language requirements for an overseas-trained teacher?", True),
+        ("If the VRQA made us set up a fee protection scheme, what would it look like?", True),
+        ("Apart from the name and dates, what else goes in our complaints register?", True),
+        ("Who can suspend a student?", False),
+        ("Can the ACFE Board charge fees for its own courses?", False),
+        ("What must the VRQA consider before approving an exchange organisation?", False),
+    ],
+)
+def test_a_question_asking_for_the_detail_an_instrument_would_hold(question, asks):
+    assert bool(p.DETAIL_ASKED_RE.search(question)) is asks
+
+
+@pytest.mark.parametrize(
+    ("question", "feature", "kind"),
+    [
+        ("Should I sue my school council?", True, True),
+        ("Is it worth our family appealing the expulsion?", True, True),
+        ("Do you think the dad's posts are bad enough to justify an order?", False, True),
+        ("Would you recommend we run our own kinder or partner with the council?", False, True),
+        ("Should our school leave the cluster? Which is better for our kids?", False, True),
+        ("Can you write me a letter to the parent explaining the order?", False, True),
+        ("The boss says TAFE days don't count as work days for pay. Is that right?", False, False),
+        ("Should the principal be told before the search?", False, False),
+    ],
+)
+def test_advice_asked_for_the_models_feature_and_the_wider_words_naming_the_kind(question, feature, kind):
+    assert bool(p.ADVICE_CUE_RE.search(question)) is feature
+    assert bool(p.ADVICE_ASKED_RE.search(question)) is kind
+
+
+@pytest.mark.parametrize(
+    ("question", "elsewhere", "names_its_law"),
+    [
+        ("Can a VIT-registered teacher also work in NSW on the same registration?", True, False),
+        ("What are South Australia's rules on teachers searching student bags?", True, True),
+        ("How much Commonwealth funding does the Australian Education Act give?", True, True),
+        ("Does the Commonwealth Privacy Act let us tell police a student's address?", True, True),
+        ("How do other states' regulators handle RTO inspections?", False, True),
+        ("Does the Fair Work Commission's process apply to apprentices?", True, True),
+        ("Can the State still chase us for a Commonwealth funding debt?", True, False),
+        ("Our RTO is moving its HQ to Queensland. Can the VRQA cancel our registration?", True, False),
+        ("Does the ACT have to approve it?", True, False),
+        ("Does the Act bind the State government itself?", False, False),
+    ],
+)
+def test_a_question_about_another_jurisdictions_law(question, elsewhere, names_its_law):
+    assert bool(p.ELSEWHERE_CUE_RE.search(question)) is elsewhere
+    assert bool(p.ELSEWHERE_LAW_RE.search(question)) is names_its_law
+
+
 # --- answer stage: generated answers -------------------------------------------------------------
 
 

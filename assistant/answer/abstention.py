@@ -10,6 +10,13 @@ sha256 before use. Signals that track how a question is written rather than
 what it asks (its length, how close its single best sentence is) were left
 out: in the bank they separated the writers' styles, and a plain short
 question was refused for it (docs/experiments.md, abstention).
+
+An abstention has a kind, told to staff in one plain sentence
+(``STAFF_REASONS``), with the technical detail kept apart for administrators.
+The question's own words give two kinds: advice or an opinion asked for, and
+another jurisdiction's law; the answerer adds "delegated" when the provision it
+would quote leaves the matter to another instrument
+(``assistant.answer.compose.delegation_in``); anything else is "not in the sources".
 """
 
 from __future__ import annotations
@@ -23,7 +30,15 @@ from pathlib import Path
 from assistant.answer.evidence import Evidence
 from assistant.errors import ModelError
 from assistant.models import verify_sha256
-from assistant.patterns import ADVICE_CUE_RE, DELEGATION_RE, ELSEWHERE_CUE_RE
+from assistant.patterns import (
+    ADVICE_ASKED_RE,
+    ADVICE_CUE_RE,
+    DELEGATION_RE,
+    DETAIL_ASKED_RE,
+    ELSEWHERE_CUE_RE,
+    ELSEWHERE_LAW_RE,
+)
+from assistant.records import AbstainKind
 from assistant.settings import ABSTENTION_MODEL_SHA256, PACKAGE_DATA, Settings
 
 SHIPPED_ABSTENTION_MODEL = PACKAGE_DATA / "abstention.json"
@@ -44,6 +59,31 @@ FEATURES = (
     "elsewhere_cue",
     "delegation_best",
 )
+# What staff are told, one plain sentence per kind ("{what}": the instrument a delegated matter is left to).
+STAFF_REASONS: dict[str, str] = {
+    "not_in_sources": "Neither the Act nor the VET clusters policy page says this.",
+    "delegated": "The Act leaves this to {what}; the detail is not in the Act or the VET clusters policy page.",
+    "advice_or_opinion": "This asks for advice or an opinion on a particular situation; the sources say what the law is, so this needs legal advice.",
+    "out_of_jurisdiction": "This is about another state's or the Commonwealth's law; the sources are Victoria's Act and the VET clusters policy page.",
+}
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """A decision not to answer: its kind (``STAFF_REASONS`` says it to staff) and the detail for administrators."""
+
+    kind: AbstainKind
+    detail: str
+
+
+def kind_of(question: str, delegated: bool) -> AbstainKind:
+    """Why the sources do not answer: advice or an opinion asked for, another jurisdiction's law
+    (the question's own words), a matter left to another instrument, or else not in the sources."""
+    if ADVICE_ASKED_RE.search(question):
+        return "advice_or_opinion"
+    if ELSEWHERE_CUE_RE.search(question) or ELSEWHERE_LAW_RE.search(question):
+        return "out_of_jurisdiction"
+    return "delegated" if delegated else "not_in_sources"
 
 
 def abstention_features(evidence: Evidence) -> dict[str, float]:
@@ -123,15 +163,38 @@ class AbstentionDecision:
             raise ModelError(f"{self.path}: the model weighs {sorted(model.weights)}, not this version's features; run `assistant abstention fit`")
         return model
 
-    def reason(self, evidence: Evidence) -> str | None:
-        """Why not to answer, or None to answer. A question naming an existing provision is always answered."""
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self.threshold_override is None else self.threshold_override
+
+    def decide(self, evidence: Evidence, delegation: str | None = None) -> Abstention | None:
+        """Why not to answer, or None to answer.
+
+        ``delegation`` names words in the provision the answer would quote that leave
+        the matter asked about to another instrument ("'any Ministerial Order' in
+        s 2.2.19(1)"). Besides the model's probability, three rules refuse (each kept
+        for what it did on bank dev, docs/experiments.md): a question asking for advice
+        or an opinion, one naming another jurisdiction's law, and one asking for a detail
+        (an amount, a period, what something must contain) that such words leave
+        elsewhere. A question naming an existing provision is always answered, and a
+        threshold above 1 turns abstention off.
+        """
+        question = evidence.question
         if not evidence.ranked:
-            return "nothing was retrieved"
-        if evidence.named:
+            return Abstention(kind_of(question, False), "nothing was retrieved")
+        if evidence.named or self.threshold > 1:
             return None
         features = abstention_features(evidence)
         p = self.model.probability(features)
-        threshold = self.model.threshold if self.threshold_override is None else self.threshold_override
-        if p < threshold:
+        kind = kind_of(question, delegation is not None)
+        if p >= self.threshold:
+            detail = f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {self.threshold:.2f}; strongest signal: {self.model.strongest(features)})"
+        elif kind == "advice_or_opinion":
+            detail = f"the question asks for advice or an opinion ('{ADVICE_ASKED_RE.search(question).group(0)}'; unanswerable probability {p:.2f})"
+        elif kind == "out_of_jurisdiction" and (law := ELSEWHERE_LAW_RE.search(question)):
+            detail = f"the question names another jurisdiction's law ('{law.group(0).strip()}'; unanswerable probability {p:.2f})"
+        elif delegation is not None and (asked := DETAIL_ASKED_RE.search(question)):
+            kind, detail = "delegated", f"the question asks for a detail ('{asked.group(0)}') the Act leaves to another instrument (unanswerable probability {p:.2f})"
+        else:
             return None
-        return f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {threshold:.2f}; strongest signal: {self.model.strongest(features)})"
+        return Abstention(kind, f"{detail}; delegating words: {delegation}" if kind == "delegated" else detail)

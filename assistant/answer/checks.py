@@ -11,11 +11,13 @@ from assistant.records import Answer
 def answer_problems(corpus: Corpus, answer: Answer) -> list[str]:
     """What is wrong with an answer's grounding; empty when every claim is cited and every citation checks out.
 
-    An abstention must carry no citations. Any other answer must have a marker
-    on every sentence, markers only for citations that exist, every citation
-    used, and every citation's quote at its offset in the cited provision.
+    An abstention must carry no citations, except a delegated one, which is
+    checked like an answer: its sentence cites the words that hand the matter on.
+    Any other answer must have a marker on every sentence, markers only for
+    citations that exist, every citation used, and every citation's quote at its
+    offset in the cited provision.
     """
-    if answer.abstained:
+    if answer.abstained and answer.abstain_kind != "delegated":
         return [] if not answer.citations and answer.text.strip() else ["an abstention carries citations or no text"]
     problems = []
     used: set[int] = set()

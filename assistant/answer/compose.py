@@ -5,10 +5,14 @@ claim can be checked. Around the quotes: a definition the question asked for
 comes first, paragraphs under one lead-in are quoted together with the lead-in
 once, the Act comes before the VET clusters policy page (it is law, the page is
 not), and a quote that hands the matter to regulations, a Ministerial Order or
-guidelines adds a sentence saying so.
+guidelines adds a sentence saying so. When the matter asked about is what such
+words leave elsewhere, the answer is that one sentence instead (``delegated_answer``),
+marked as not answered by the sources.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from assistant.answer.evidence import Evidence, Scored
 from assistant.answer.lexical import TermWeights, content_terms
@@ -16,13 +20,31 @@ from assistant.answer.questions import asked_terms
 from assistant.answer.segments import Segment, defined_term
 from assistant.cite import cite_span, label, most_specific_unit
 from assistant.corpus import Corpus
-from assistant.patterns import DEFINITIONAL_RE, DELEGATION_RE, term_or_plural_re
+from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, term_or_plural_re
 from assistant.records import Citation, Provision
 
-# Share of the question's (idf-weighted) words the delegating clause must contain to be worth saying.
+# Share of the question's (idf-weighted) words the delegating clause must contain to be worth saying in an answer.
 DELEGATION_MIN_OVERLAP = 0.3
-# How the delegation sentence names the instrument, by a word of the delegating phrase.
-DELEGATE_NAMES = {"regulation": "the regulations", "ministerial order": "a Ministerial Order", "guideline": "guidelines"}
+# ... and to take the matter it leaves elsewhere for the one asked about (a delegated abstention; chosen on bank dev).
+DELEGATED_MIN_OVERLAP = 0.05
+# How the answer names the instrument, by DELEGATED_TO_RE's group.
+DELEGATE_NAMES = {"regulations": "the regulations", "order": "a Ministerial Order", "council": "an Order of the Governor in Council", "guidelines": "guidelines", "minister": "the Minister"}
+# A delegated answer quotes the delegating words in their clause, up to this many characters.
+DELEGATION_QUOTE_CHARS = 320
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Words of a provision that hand a matter to another instrument: their span and how staff name the instrument."""
+
+    provision: Provision
+    start: int
+    end: int
+    what: str
+
+    def __str__(self) -> str:
+        unit = most_specific_unit(self.provision, self.start, self.end)
+        return f"'{self.provision.text[self.start : self.end]}' in {label(self.provision, unit.pinpoint if unit else '')}"
 
 
 def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: list[Scored]) -> tuple[str, list[Citation]]:
@@ -74,9 +96,8 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
         quote(item)
     delegation = delegation_in(chosen, set(content_terms(evidence.question)), weights)
     if delegation is not None:
-        provision, start, end, what = delegation
-        citation = cite_span(corpus, provision, start, end)
-        add(f"The Act leaves the detail to {what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
+        citation = cite_span(corpus, delegation.provision, delegation.start, delegation.end)
+        add(f"The Act leaves the detail to {delegation.what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
     return "\n".join(sentences), citations
 
 
@@ -98,25 +119,51 @@ def definition_to_add(evidence: Evidence, chosen: list[Scored]) -> Scored | None
     return None
 
 
-def delegation_in(chosen: list[Scored], q_terms: set[str], weights: TermWeights) -> tuple[Provision, int, int, str] | None:
-    """The first chosen Act segment that hands the matter on: its provision, the span of the words
-    that do it ("in accordance with the regulations"), and how to name the instrument."""
+def delegation_in(chosen: list[Scored], q_terms: set[str], weights: TermWeights, min_overlap: float = DELEGATION_MIN_OVERLAP) -> Delegation | None:
+    """The first words in a chosen Act segment that hand the matter on ("in accordance with the regulations"),
+    when the words around them share at least ``min_overlap`` of the question's: what it is about, not a side remark."""
     for item in chosen:
         seg = item.segment
         if seg.provision.kind == "function":
             continue
-        m = DELEGATION_RE.search(seg.provision.text, seg.focus_start, seg.focus_end)
-        if m is None:
-            continue
-        # Only when the words around the delegation are what the question is about, not a side remark.
-        around = seg.provision.text[max(seg.focus_start, m.start() - 120) : min(seg.focus_end, m.end() + 120)]
-        if weights.overlap(q_terms, around) < DELEGATION_MIN_OVERLAP:
-            continue
-        word = m["what"].lower()
-        what = next(name for key, name in DELEGATE_NAMES.items() if key in word)
-        phrase_start = m.start() + len(m["what"]) - len(m["what"].lstrip())
-        return seg.provision, phrase_start, m.end(), what
+        for m in DELEGATED_TO_RE.finditer(seg.provision.text, seg.focus_start, seg.focus_end):
+            around = seg.provision.text[max(seg.focus_start, m.start() - 120) : min(seg.focus_end, m.end() + 120)]
+            if weights.overlap(q_terms, around) >= min_overlap:
+                return Delegation(seg.provision, m.start(), m.end(), DELEGATE_NAMES[m.lastgroup or ""])
     return None
+
+
+def delegated_answer(corpus: Corpus, delegation: Delegation) -> tuple[str, Citation]:
+    """One sentence saying the Act leaves the matter to the instrument, quoting the delegating words in their clause."""
+    provision = delegation.provision
+    start, end = _clause(provision, delegation.start, delegation.end)
+    citation = cite_span(corpus, provision, start, end, focus=(delegation.start, delegation.end))
+    # Words cut off inside a sentence are marked, as a lawyer would.
+    unit = most_specific_unit(provision, delegation.start, delegation.end)
+    opens_unit = unit is not None and provision.text[unit.start : start].strip() == ""
+    before = "… " if not opens_unit and provision.text[:start].rstrip()[-1:] not in ("", *".;:—") else ""
+    after = " …" if provision.text[end:].strip() and provision.text[end - 1] not in ".;:—" else ""
+    return f"The Act leaves this to {delegation.what}: {citation.label} says “{before}{_oneline(citation.quote)}{after}” [1].", citation
+
+
+def _clause(provision: Provision, start: int, end: int) -> tuple[int, int]:
+    """The unit holding ``[start, end)``; when that is long, the sentence or clause holding it, cut at spaces to ``DELEGATION_QUOTE_CHARS``."""
+    text = provision.text
+    unit = most_specific_unit(provision, start, end)
+    low, high = (unit.start, unit.end) if unit else (0, len(text))
+    if high - low > DELEGATION_QUOTE_CHARS:
+        low = max([low] + [i + len(mark) for mark in (". ", "; ", "—", "\n") if (i := text.rfind(mark, low, start)) >= 0])
+        high = min([high] + [i + 1 for mark in (".", ";", "—", "\n") if (i := text.find(mark, end, high)) >= 0])
+    half = DELEGATION_QUOTE_CHARS // 2
+    if start - low > half:
+        low = text.find(" ", start - half, start) + 1 or low
+    if high - end > half:
+        high = cut if (cut := text.rfind(" ", end, end + half)) > end else high
+    while low < start and text[low].isspace():
+        low += 1
+    while high > end and text[high - 1] in " ,\n":
+        high -= 1
+    return low, high
 
 
 def _intro(provision: Provision, pinpoint: str, both_sources: bool, first: bool) -> str:

@@ -27,9 +27,20 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.answer.abstention import AbstentionDecision
+from assistant.answer.abstention import (
+    STAFF_REASONS,
+    Abstention,
+    AbstentionDecision,
+    kind_of,
+)
 from assistant.answer.base import abstention_text, retrieved_from_hits
-from assistant.answer.compose import compose
+from assistant.answer.compose import (
+    DELEGATED_MIN_OVERLAP,
+    Delegation,
+    compose,
+    delegated_answer,
+    delegation_in,
+)
 from assistant.answer.evidence import (
     LEXICAL_WEIGHT,
     PRIOR_WEIGHT,
@@ -224,20 +235,52 @@ class ExtractiveAnswerer:
     # --- the shared signature ------------------------------------------------------------
     def answer(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Answer:
         evidence = evidence or self.evidence(question, hits)
-        if reason := self.abstention.reason(evidence):
-            return self.abstain(question, hits, reason)
         chosen = select_segments(evidence, self.settings.max_answer_sentences)
+        abstention, delegation = self.refusal(evidence, chosen)
+        if abstention is not None:
+            return self.abstain(question, hits, abstention, delegation)
         text, citations = compose(self.corpus, self.term_weights, evidence, chosen)
         return Answer(
             question=question, text=text, citations=citations, retrieved=retrieved_from_hits(hits), mode="extractive", model_id=self.model_id
         )
 
-    def abstain(self, question: str, hits: list[Hit], reason: str, mode: str = "extractive", model_id: str | None = None) -> Answer:
+    def delegation(self, evidence: Evidence, chosen: list[Scored] | None = None) -> Delegation | None:
+        """Words in the segments the answer would quote that leave the matter asked about to another instrument."""
+        if evidence.named or not evidence.ranked:
+            return None
+        chosen = select_segments(evidence, self.settings.max_answer_sentences) if chosen is None else chosen
+        return delegation_in(chosen, set(content_terms(evidence.question)), self.term_weights, DELEGATED_MIN_OVERLAP)
+
+    def refusal(self, evidence: Evidence, chosen: list[Scored] | None = None) -> tuple[Abstention | None, Delegation | None]:
+        """Whether not to answer (``AbstentionDecision.decide``), and for a delegated matter the words that delegate it."""
+        delegation = self.delegation(evidence, chosen)
+        abstention = self.abstention.decide(evidence, None if delegation is None else str(delegation))
+        return abstention, delegation if abstention is not None and abstention.kind == "delegated" else None
+
+    def declined(self, evidence: Evidence, detail: str) -> tuple[Abstention, Delegation | None]:
+        """An abstention some other judge made (the generative model saying the sources do not answer), with its kind."""
+        delegation = self.delegation(evidence)
+        kind = kind_of(evidence.question, delegation is not None)
+        return Abstention(kind, f"{detail}; delegating words: {delegation}" if kind == "delegated" else detail), delegation if kind == "delegated" else None
+
+    def abstain(
+        self, question: str, hits: list[Hit], abstention: Abstention, delegation: Delegation | None = None, mode: str = "extractive", model_id: str | None = None
+    ) -> Answer:
+        """Not answered by the sources: the reason in staff words, and either the closest provisions or,
+        for a delegated matter, one sentence citing the words that hand it on."""
+        text, citations = abstention_text(hits), []
+        reason = STAFF_REASONS[abstention.kind].format(what=delegation.what if delegation else "another instrument")
+        if delegation is not None:
+            text, citation = delegated_answer(self.corpus, delegation)
+            citations = [citation]
         return Answer(
             question=question,
-            text=abstention_text(hits),
+            text=text,
+            citations=citations,
             abstained=True,
+            abstain_kind=abstention.kind,
             abstain_reason=reason,
+            abstain_detail=abstention.detail,
             retrieved=retrieved_from_hits(hits),
             mode=mode,
             model_id=self.model_id if model_id is None else model_id,

@@ -197,7 +197,8 @@ class GenerativeAnswerer:
                 kept.append((sentence.bare, citations))
         if not kept:
             if declined and not removed:
-                return self.extractive.abstain(question, hits, "the model said the sources do not answer the question", mode="generative", model_id=self.model_id)
+                abstention, delegation = self.extractive.declined(evidence, "the model said the sources do not answer the question")
+                return self.extractive.abstain(question, hits, abstention, delegation, mode="generative", model_id=self.model_id)
             reason = f"the generated answer had no sentence with a valid citation ({removed} removed)"
             return self.fallback(question, hits, reason, evidence, removed)
         citations: list[Citation] = []
@@ -259,8 +260,9 @@ class GenerativeAnswerer:
 
     def answer_stream(self, question: str, hits: list[Hit]) -> Iterator[str | Answer]:
         evidence = self.extractive.evidence(question, hits)
-        if reason := self.extractive.abstention.reason(evidence):
-            answer = self.extractive.abstain(question, hits, reason, mode="generative", model_id=self.model_id)
+        abstention, delegation = self.extractive.refusal(evidence)
+        if abstention is not None:
+            answer = self.extractive.abstain(question, hits, abstention, delegation, mode="generative", model_id=self.model_id)
             yield answer.text
             yield answer
             return

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.evaluation.metrics import percentile
-from assistant.records import Answer
+from assistant.records import ABSTAIN_KIND_LABELS, Answer
 from assistant.settings import PROJECT_ROOT, Settings
 
 # Questions timed by `assistant bench`: the development set and the answer test cases (no held-out gold).
@@ -49,7 +49,10 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"[{number}] {citation.label} — {citation.heading}")
         lines.append(f"    {citation.document_title}, {citation.version}" + (f", {citation.as_at}" if citation.as_at else ""))
     if answer.abstained:
-        lines.append(f"(no answer: {answer.abstain_reason})")
+        kind = ABSTAIN_KIND_LABELS.get(answer.abstain_kind or "", "not answered")
+        lines.append(f"(not answered by the sources, {kind}: {answer.abstain_reason})")
+        if answer.abstain_detail:
+            lines.append(f"(detail: {answer.abstain_detail})")
     if answer.fallback:
         lines.append(f"(generative answer replaced by the extractive one: {answer.fallback})")
     if answer.removed_sentences:

@@ -2,7 +2,7 @@
 
 A refactor must leave every answer as it was; a quality change should alter
 only what it meant to. This compares the default configuration's results item
-by item: answer text, citations (with pinpoints), abstention and its reason,
+by item: answer text, citations (with pinpoints), abstention with its kind, reason and detail,
 and the retrieved order. Scores may move in the last decimals between CPUs, so
 they are compared within ``SCORE_TOLERANCE``; latencies are not compared.
 """
@@ -38,8 +38,10 @@ def item_differences(before: ItemResult, after: ItemResult) -> list[str]:
     cited_after = [(c.key, c.pinpoint) for c in after.citations]
     if cited_before != cited_after:
         out.append(f"citations: {cited_before} -> {cited_after}")
-    if (before.abstained, before.abstain_reason) != (after.abstained, after.abstain_reason):
-        out.append(f"abstention: {before.abstained} ({before.abstain_reason}) -> {after.abstained} ({after.abstain_reason})")
+    abstention_before = (before.abstained, before.abstain_kind, before.abstain_reason, before.abstain_detail)
+    abstention_after = (after.abstained, after.abstain_kind, after.abstain_reason, after.abstain_detail)
+    if abstention_before != abstention_after:
+        out.append(f"abstention: {_abstention(before)} -> {_abstention(after)}")
     if (before.error or "") != (after.error or ""):
         out.append(f"error: {before.error} -> {after.error}")
     order_before = [r.key for r in before.retrieved]
@@ -51,6 +53,12 @@ def item_differences(before: ItemResult, after: ItemResult) -> list[str]:
         if moved:
             out.append(f"retrieval scores moved for {moved}")
     return out
+
+
+def _abstention(result: ItemResult) -> str:
+    if not result.abstained:
+        return "False"
+    return f"True, {result.abstain_kind or 'no kind'} ({result.abstain_reason}; {result.abstain_detail})"
 
 
 def compare_results(before: Sequence[ItemResult], after: Sequence[ItemResult]) -> list[str]:

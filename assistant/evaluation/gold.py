@@ -34,7 +34,7 @@ from pydantic import (
 from assistant.corpus import Corpus
 from assistant.errors import GoldSetError
 from assistant.evaluation.metrics import normalise_text, provision_key
-from assistant.patterns import WORD_RE
+from assistant.patterns import ELSEWHERE_CUE_RE, ELSEWHERE_LAW_RE, WORD_RE
 from assistant.records import Record
 
 GoldKind = Literal["definition", "numeric", "procedure", "obligation", "multi", "policy", "lookup", "unanswerable"]
@@ -130,6 +130,20 @@ class GoldItem(Record):
     @property
     def expected_keys(self) -> list[str]:
         return [e.key for e in self.expected]
+
+    @property
+    def abstain_kinds(self) -> frozenset[str]:
+        """The ``Answer.abstain_kind`` values right for an unanswerable item; empty when its kind is not recorded.
+
+        Outside the sources is "out_of_jurisdiction" when the question names another
+        state, the Commonwealth or interstate law (the assistant's own cue words,
+        patterns.ELSEWHERE_CUE_RE and ELSEWHERE_LAW_RE), and "not_in_sources" otherwise.
+        """
+        if self.unanswerable_kind == "outside_sources":
+            elsewhere = ELSEWHERE_CUE_RE.search(self.question) or ELSEWHERE_LAW_RE.search(self.question)
+            return frozenset({"out_of_jurisdiction" if elsewhere else "not_in_sources"})
+        kinds = {"delegated": "delegated", "advice_or_opinion": "advice_or_opinion", "near_topic": "not_in_sources"}
+        return frozenset({kinds[self.unanswerable_kind]}) if self.unanswerable_kind in kinds else frozenset()
 
     @property
     def documents(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 # A pinpoint hanging off a provision id: "2.6.9(1A)(a)", "Sch 2 cl 2(3)".
@@ -199,6 +199,11 @@ class ItemScore:
     key_fact_recall: float | None
     crag: int
     latency_ms: float
+    # Unanswerable items: abstained with a kind the item allows. Delegated items recording the delegating
+    # provision and answered as delegated: whether the answer cites it. Any item: abstained as delegated.
+    abstain_kind_right: bool | None = None
+    delegation_cited: bool | None = None
+    delegated: bool = False
 
 
 def score_item(
@@ -211,6 +216,9 @@ def score_item(
     answer_text: str,
     key_facts: Sequence[str],
     latency_ms: float,
+    abstain_kind: str | None = None,
+    expected_kinds: Collection[str] = (),
+    delegated_by: str | None = None,
 ) -> ItemScore:
     """Score one gold item from provision keys (see ``provision_key``) and the answer.
 
@@ -221,7 +229,10 @@ def score_item(
     - citation precision/recall and key-fact recall: answerable items the
       assistant answered (an abstention is counted by the false-abstention rate
       instead, so it is not punished twice);
-    - CRAG score: every item.
+    - CRAG score: every item;
+    - the abstention's kind: unanswerable items with ``expected_kinds`` (right when
+      abstained with one of them); whether a delegated answer cites ``delegated_by``: items
+      recording it that were answered as delegated.
     """
     expected_set = {provision_level(key) for key in expected}
     ranked_keys = [provision_level(key) for key in ranked]
@@ -241,6 +252,9 @@ def score_item(
         key_fact_recall=key_fact_recall(answer_text, key_facts) if answered else None,
         crag=crag_score(answerable, abstained, bool(cited_keys & expected_set)),
         latency_ms=latency_ms,
+        abstain_kind_right=None if answerable or not expected_kinds else abstained and abstain_kind in expected_kinds,
+        delegation_cited=provision_level(delegated_by) in cited_keys if delegated_by and abstained and abstain_kind == "delegated" else None,
+        delegated=abstained and abstain_kind == "delegated",
     )
 
 
@@ -257,6 +271,9 @@ METRIC_NAMES: tuple[str, ...] = (
     "abstention_recall",
     "false_abstention_rate",
     "crag_score",
+    "abstain_kind_accuracy",
+    "delegation_cited",
+    "false_delegation_rate",
     "latency_p50_ms",
     "latency_p95_ms",
 )
@@ -268,6 +285,9 @@ def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
     - abstention recall: share of unanswerable items on which the assistant abstained;
     - false-abstention rate: share of answerable items on which it abstained;
     - CRAG score: mean of the per-item +1/0/−1 scores over all items;
+    - abstention kind accuracy: share of unanswerable items abstained on with the right kind;
+      delegation cited: share of delegated answers citing the item's delegating provision;
+      false-delegation rate: share of answerable items answered as delegated (part of false abstention);
     - latency: p50 and p95 of the wall-clock time of one ``ask``.
 
     A metric with no items to average over is ``None`` (e.g. abstention recall
@@ -291,6 +311,9 @@ def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
         "abstention_recall": mean(float(s.abstained) for s in unanswerable),
         "false_abstention_rate": mean(float(s.abstained) for s in answerable),
         "crag_score": mean(float(s.crag) for s in scores),
+        "abstain_kind_accuracy": mean(None if s.abstain_kind_right is None else float(s.abstain_kind_right) for s in unanswerable),
+        "delegation_cited": mean(None if s.delegation_cited is None else float(s.delegation_cited) for s in scores),
+        "false_delegation_rate": mean(float(s.delegated) for s in answerable),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }

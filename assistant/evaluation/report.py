@@ -34,6 +34,9 @@ HEADLINE = (
     ("abstention_recall", "Abstention recall (unanswerable)"),
     ("false_abstention_rate", "False-abstention rate (answerable)"),
     ("crag_score", "CRAG-style score (−1..1)"),
+    ("abstain_kind_accuracy", "Abstained with the right kind (unanswerable)"),
+    ("delegation_cited", "Delegated answers citing the delegating provision"),
+    ("false_delegation_rate", "Answered as delegated (answerable)"),
     ("latency_p50_ms", "Latency p50 (ms)"),
     ("latency_p95_ms", "Latency p95 (ms)"),
 )
@@ -45,6 +48,7 @@ BREAKDOWN_COLUMNS = (
     ("citation_recall", "Cit. R"),
     ("key_fact_recall", "Key facts"),
     ("abstention_recall", "Abst. recall"),
+    ("abstain_kind_accuracy", "Right kind"),
     ("false_abstention_rate", "False abst."),
     ("crag_score", "CRAG"),
 )
@@ -91,7 +95,7 @@ def diagnose(result: ItemResult) -> tuple[str, str] | None:
     """The main thing wrong with one item, as (cause, detail); ``None`` when it is fully right.
 
     Causes, most serious first: the call raised; an unanswerable question was
-    answered; an answerable one was refused; no expected provision was cited
+    answered, or refused with the wrong kind; an answerable one was refused; no expected provision was cited
     (split by whether retrieval found it); a key fact is missing; a needed
     provision is not cited; an extra provision is cited; the expected
     provision was not ranked first.
@@ -104,9 +108,13 @@ def diagnose(result: ItemResult) -> tuple[str, str] | None:
     if result.error:
         return "error", result.error
     if not result.answerable:
-        return None if result.abstained else ("answered an unanswerable question", f"cited {cited}")
+        if not result.abstained:
+            return "answered an unanswerable question", f"cited {cited}"
+        if s.get("abstain_kind_right") is False:
+            return "abstained with the wrong kind", f"{result.abstain_kind or 'no kind'} ({result.unanswerable_kind} item); {result.abstain_detail or result.abstain_reason}"
+        return None
     if result.abstained:
-        return "false abstention", f"{found}; reason: {result.abstain_reason or 'none given'}"
+        return "false abstention", f"{found}; {result.abstain_kind or 'no kind'}: {result.abstain_detail or result.abstain_reason or 'no reason given'}"
     if s["crag"] == -1:
         return ("wrong citation: retrieval miss" if not rank else "wrong citation: retrieved but not cited"), f"{found}; cited {cited}"
     if s["key_fact_recall"] is not None and s["key_fact_recall"] < 1:

@@ -55,7 +55,9 @@ class ItemResult(Record):
     answer: str
     citations: list[CitedProvision]
     abstained: bool
+    abstain_kind: str | None = None
     abstain_reason: str | None = None
+    abstain_detail: str | None = None
     error: str | None = None
     latency_ms: float
     timings_ms: dict[str, float] = {}

@@ -123,6 +123,9 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         answer_text=text,
         key_facts=item.key_facts,
         latency_ms=latency_ms,
+        abstain_kind=answer.abstain_kind if answer else None,
+        expected_kinds=item.abstain_kinds,
+        delegated_by=item.delegated_by.key if item.delegated_by else None,
     )
     return ItemResult(
         id=item.id,
@@ -139,7 +142,9 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         answer=text,
         citations=citations,
         abstained=abstained,
+        abstain_kind=answer.abstain_kind if answer else None,
         abstain_reason=answer.abstain_reason if answer else None,
+        abstain_detail=answer.abstain_detail if answer else None,
         error=error,
         latency_ms=round(latency_ms, 2),
         timings_ms=answer.timings_ms if answer else {},

@@ -267,11 +267,17 @@ def _candidate(entries: list[FeedbackEntry]) -> dict[str, Any]:
             if citation.label not in flagged and ref not in expected:
                 expected.append(ref)
     abstained = answer is not None and answer.abstained
+    # An abstention expects no provision; a delegated one records the provision that delegates (what the gold format calls delegated_by).
+    kind = {"delegated": "delegated", "advice_or_opinion": "advice_or_opinion"}.get((answer.abstain_kind or "") if abstained and answer else "")
+    unanswerable = {"unanswerable_kind": kind} if kind else {}
+    if kind == "delegated" and expected:
+        unanswerable["delegated_by"] = expected[0]
     return {
         "id": f"fb-{entries[0].id:06d}",
         "question": latest.question,
         "answerable": not abstained,
-        "expected": expected,
+        "expected": [] if abstained else expected,
+        **unanswerable,
         "key_facts": [],
         "evidence": "",
         "kind": "unanswerable" if abstained else "unclassified",

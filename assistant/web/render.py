@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.cite import MARKER_RE, provision_label
 from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
-from assistant.records import Answer, Provision
+from assistant.records import ABSTAIN_KIND_LABELS, Answer, Provision
 
 PANEL_HINT = (
     '<div class="panel-hint"><p><strong>Provision text</strong></p>'
@@ -193,9 +193,11 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
     """One answer: text with citation chips, the cited quotes, what it rests on, and the sources searched."""
     parts: list[str] = []
     if answer.abstained:
-        parts.append('<div class="badge abstain">Not answered by the law text</div>')
+        kind = ABSTAIN_KIND_LABELS.get(answer.abstain_kind or "")
+        parts.append(f'<div class="badge abstain">Not answered by the law text{esc(": " + kind) if kind else ""}</div>')
     parts.append(render_answer_text(answer, turn_index))
     if answer.abstained and answer.abstain_reason:
+        # Staff see the plain sentence; the technical detail is kept in the record for administrators.
         parts.append(f'<p class="muted">Why: {esc(answer.abstain_reason)}</p>')
     if answer.citations:
         items = [
@@ -306,6 +308,8 @@ def plain_text(corpus: Corpus, answer: Answer) -> str:
     if answer.citations:
         lines += ["", "Citations:"]
         lines += [f"[{i}] {c.label} ({c.heading}): “{c.quote}”" for i, c in enumerate(answer.citations, 1)]
+    if answer.abstained and answer.abstain_reason:
+        lines += ["", f"Why: {answer.abstain_reason}"]
     if answer.abstained and answer.retrieved:
         lines += ["", "Closest provisions:"]
         lines += [f"- {r.label} {r.heading}" for r in answer.retrieved[:5]]
