@@ -183,6 +183,7 @@ class TrainingQuestion(Record):
     document: str
     provision: str
     style: Literal["everyday", "scenario", "direct", "definition", "neighbour"] = "direct"
+    also_answering: list[str] = Field(default_factory=list, description="Other provisions (document/provision) that answer it too: never used as its negatives.")
 
 
 class RerankerGroup(Record):
@@ -196,5 +197,5 @@ class RerankerGroup(Record):
     positive: str = Field(description="Passage id of the answering passage.")
     positive_text: str | None = Field(default=None, description="Text to use instead of the passage's own (a sentence removed for inverse-cloze queries).")
     negatives: list[str] = Field(description="Passage ids of other provisions' passages, the first stage's best first.")
-    source: Literal["written", "heading", "definition", "sentence"]
+    source: Literal["written", "bank", "heading", "definition", "sentence"]
     first_rank: int = Field(description="The answering provision's rank in the first stage (99 when outside the top 16).")

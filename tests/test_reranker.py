@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from assistant.cli.bank import evaluation_questions
 from assistant.errors import ModelError
 from assistant.evaluation.gold import is_near_copy, question_words
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
-from assistant.settings import MINILM_SHA256, Settings
+from assistant.settings import MINILM_SHA256, PROJECT_ROOT, Settings
 from assistant.training.mining import QuestionMiner, load_written_questions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,11 +66,24 @@ def test_mined_groups_pair_a_question_with_its_provision_and_other_provisions_as
     embedder = Embedder(settings)
     retriever = Retriever(corpus, load_index(settings, corpus, embedder), embedder, settings)
     written = [TrainingQuestion(question="Who decides who can be a school attendance officer?", document="etra-2006", provision="2.1.7")]
-    groups = mine_groups(retriever, written, provisions=[corpus.get("etra-2006", "2.1.7")])
-    assert {g.source for g in groups} >= {"written", "heading"}
+    bank = [TrainingQuestion(question="Who appoints attendance officers and what powers do they have?", document="etra-2006", provision="2.1.7", also_answering=["etra-2006/2.1.8"])]
+    groups = mine_groups(retriever, written, provisions=[corpus.get("etra-2006", "2.1.7")], bank=bank)
+    assert {g.source for g in groups} >= {"written", "bank", "heading"}
     for group in groups:
         assert group.positive.startswith("etra-2006/2.1.7#")
         assert group.negatives and not any(n.startswith("etra-2006/2.1.7#") for n in group.negatives)
+    # A provision that also answers a bank question is never its negative.
+    assert not any(n.startswith("etra-2006/2.1.8#") for g in groups if g.source == "bank" for n in g.negatives)
+
+
+def test_bank_questions_for_training_are_the_standalone_answerable_train_items_at_provision_level():
+    from assistant.training.mining import load_bank_questions
+
+    questions = load_bank_questions()
+    train = [json.loads(line) for line in (PROJECT_ROOT / "eval" / "questions" / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(questions) == sum(1 for item in train if item["answerable"] and not item.get("follow_up_of"))
+    assert all("(" not in q.provision and all("(" not in other for other in q.also_answering) for q in questions)
+    assert any(q.also_answering for q in questions)
 
 
 # --- the shipped reranker -----------------------------------------------------------------------
@@ -175,6 +189,9 @@ def test_full_mode_reports_the_cross_encoder_and_weight_zero_turns_it_off(built_
 
 @pytest.mark.slow
 def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
     from assistant.models import default_model_path
     from assistant.training.train import TrainingConfig, train
 
@@ -193,6 +210,19 @@ def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     assert first["groups_by_source"] == {"written": 8}
     scorer = CrossEncoder(Settings(reranker_model=str(tmp_path / "a"), reranker_max_tokens=48))
     assert len(scorer.score("enrol at school 3?", [passages["etra-2006/x#3"], passages["etra-2006/x#4"]])) == 2
+
+    # Continuing from "a" starts from its tensors (a zero-rate step leaves them as they were) and records which weights it began from.
+    onward = train(
+        groups, default_model_path(), tmp_path / "c", replace(config, init_from=str(tmp_path / "a"), learning_rate=0.0), device="cpu", progress=False, base_sha256=MINILM_SHA256
+    )
+    assert onward["init_sha256"] == first["weights_sha256"]
+    started, continued = load_file(str(tmp_path / "a" / "reranker.safetensors")), load_file(str(tmp_path / "c" / "reranker.safetensors"))
+    assert started.keys() == continued.keys() and all(torch.equal(started[k], continued[k]) for k in started)
+    tampered = tmp_path / "tampered"
+    shutil.copytree(tmp_path / "a", tampered)
+    (tampered / "reranker.json").write_text(json.dumps(first | {"weights_sha256": "0" * 64}), encoding="utf-8")
+    with pytest.raises(ValueError, match="sha256"):
+        train(groups, default_model_path(), tmp_path / "d", replace(config, init_from=str(tampered)), device="cpu", progress=False)
 
 
 @pytest.mark.slow

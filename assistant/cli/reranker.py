@@ -55,6 +55,7 @@ def _mine_to(out: Path, settings: Settings, seed: int):
     from assistant.index import ensure_index
     from assistant.retrieve import Retriever
     from assistant.training.mining import (
+        load_bank_questions,
         load_written_questions,
         mine_groups,
         write_groups,
@@ -64,7 +65,7 @@ def _mine_to(out: Path, settings: Settings, seed: int):
     embedder = Embedder(settings)
     index = ensure_index(corpus, settings, embedder, progress=sys.stderr.isatty())
     retriever = Retriever(corpus, index, embedder, settings)
-    groups = mine_groups(retriever, load_written_questions(), seed=seed, progress=sys.stderr.isatty())
+    groups = mine_groups(retriever, load_written_questions(), seed=seed, progress=sys.stderr.isatty(), bank=load_bank_questions())
     write_groups(groups, index.passages, out)
     return groups
 

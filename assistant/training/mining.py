@@ -1,12 +1,16 @@
 """Training data for the cross-encoder: questions paired with the passage that answers them and the first stage's look-alikes.
 
-Two sources, neither an evaluation set:
+Three sources, none an evaluation set:
 
 * **Written questions** (``assistant/data/reranker_questions.jsonl``, 1,907):
   staff-style questions written from the law text for every substantive
   provision, in everyday words and scenarios, several aimed at what sets a
   provision apart from its neighbour. Near copies of development, gold or
   answer-case questions were removed (tests/test_reranker.py keeps it so).
+* **The question bank's train split** (``eval/questions/train.jsonl``): the
+  answerable items other than follow-ups (which need their history), most of
+  them scenarios in staff words, written apart from the dev and test splits.
+  Every provision an item expects is an answer, so none is its negative.
 * **Questions mined from the law itself**: each heading, "What does X mean?"
   for each defined term, and sentence fragments turned into questions ("X must
   Y" → "Does X have to Y?"), some with the Act's words swapped for everyday ones
@@ -28,13 +32,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from assistant import patterns
+from assistant.evaluation.metrics import provision_level
 from assistant.index import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
 from assistant.retrieve.expansion import STAFF_VOCABULARY
-from assistant.settings import PACKAGE_DATA
+from assistant.settings import PACKAGE_DATA, PROJECT_ROOT
 from assistant.training.train import passages_file
 
 WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
+BANK_TRAIN = PROJECT_ROOT / "eval" / "questions" / "train.jsonl"
 NEGATIVES = 15
 OUTSIDE = 99
 
@@ -49,6 +55,20 @@ _DEFINITION_FORMS = ("What does {t} mean?", "What is a {t}?", "Who counts as a {
 
 def load_written_questions(path: Path = WRITTEN_QUESTIONS) -> list[TrainingQuestion]:
     return [TrainingQuestion.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_bank_questions(path: Path = BANK_TRAIN) -> list[TrainingQuestion]:
+    """The bank's answerable train items that stand alone (not follow-ups), first expected provision as the answer."""
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line) if line.strip() else {}
+        if not item.get("answerable") or item.get("follow_up_of") or not item.get("expected"):
+            continue
+        answers = list(dict.fromkeys(provision_level(f"{e['document']}/{e['provision']}") for e in item["expected"]))
+        document, provision = answers[0].split("/", 1)
+        style = "scenario" if item.get("style") == "scenario" else "direct"
+        questions.append(TrainingQuestion(question=item["question"], document=document, provision=provision, style=style, also_answering=answers[1:]))
+    return questions
 
 
 def _staff_words(path: Path = STAFF_VOCABULARY) -> dict[str, list[str]]:
@@ -127,9 +147,14 @@ class QuestionMiner:
 
 
 def mine_groups(
-    retriever, written: Iterable[TrainingQuestion], seed: int = 13, progress: bool = False, provisions: Sequence[Provision] | None = None
+    retriever,
+    written: Iterable[TrainingQuestion],
+    seed: int = 13,
+    progress: bool = False,
+    provisions: Sequence[Provision] | None = None,
+    bank: Iterable[TrainingQuestion] = (),
 ) -> list[RerankerGroup]:
-    """Training groups for the written questions and for questions mined from each unrepealed provision (all by default).
+    """Training groups for the written and bank questions and for questions mined from each unrepealed provision (all by default).
 
     ``retriever`` is a loaded ``assistant.retrieve.Retriever``; its hybrid first stage supplies
     the negatives and, for written questions, picks the answering provision's passage closest
@@ -140,11 +165,12 @@ def mine_groups(
     miner = QuestionMiner(stopwords(), seed)
     table = retriever.table
     passages = table.passages
-    jobs: list[tuple[str, str, int | None, str | None, str]] = []
-    for item in written:
-        uid = f"{item.document}/{item.provision}"
-        if uid in table:
-            jobs.append((item.question, uid, None, None, "written"))
+    jobs: list[tuple[str, str, int | None, str | None, str, frozenset[str]]] = []
+    for source, items in (("written", written), ("bank", bank)):
+        for item in items:
+            uid = f"{item.document}/{item.provision}"
+            if uid in table:
+                jobs.append((item.question, uid, None, None, source, frozenset(item.also_answering)))
     for provision in retriever.corpus.provisions if provisions is None else provisions:
         if provision.repealed or provision.uid not in table:
             continue
@@ -153,9 +179,9 @@ def mine_groups(
         for query, passage, text, source in miner.questions([passages[r] for r in rows], "Penalty:" in provision.text):
             query = " ".join(query.split())
             if miner.informative(query):
-                jobs.append((query, provision.uid, by_id[passage.passage_id], text, source))
+                jobs.append((query, provision.uid, by_id[passage.passage_id], text, source, frozenset()))
     groups = []
-    for query, uid, row, text, source in tqdm(jobs, desc="mining reranker groups", disable=not progress):
+    for query, uid, row, text, source, also in tqdm(jobs, desc="mining reranker groups", disable=not progress):
         if row is None:
             row = table.best_row_for(uid, retriever.embedder.encode([query])[0])
         hits = retriever.retrieve(query, k=NEGATIVES + 1, mode="hybrid")
@@ -165,7 +191,7 @@ def mine_groups(
                 query=query,
                 positive=passages[row].passage_id,
                 positive_text=text,
-                negatives=[h.best_passage_id for h in hits if f"{h.document_id}/{h.provision_id}" != uid][:NEGATIVES],
+                negatives=[h.best_passage_id for h in hits if (other := f"{h.document_id}/{h.provision_id}") != uid and other not in also][:NEGATIVES],
                 source=source,
                 first_rank=ranked.index(uid) + 1 if uid in ranked else OUTSIDE,
             )

@@ -30,6 +30,11 @@ class TrainingConfig:
     batch_groups: int = 32
     max_tokens: int = 192
     written_weight: int = 2
+    bank_weight: int = 2
+    # A trained reranker folder to continue from (empty: start from the base model).
+    init_from: str = ""
+    # Groups from the other sources drawn afresh each epoch beside all the bank's (0: all of them).
+    replay: int = 0
     seed: int = 0
 
 
@@ -46,6 +51,22 @@ def read_groups(groups_file: Path) -> tuple[list[dict], dict[str, str]]:
     groups = [json.loads(line) for line in groups_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     passages = json.loads(passages_file(groups_file).read_text(encoding="utf-8"))
     return groups, passages
+
+
+def _continue_from(model, folder: Path) -> str:
+    """Load a trained reranker's tensors (all but the frozen word embeddings) into ``model``; returns their sha256."""
+    from safetensors.torch import load_file
+
+    weights = folder / "reranker.safetensors"
+    manifest = json.loads((folder / "reranker.json").read_text(encoding="utf-8"))
+    digest = _sha256(weights)
+    if digest != manifest.get("weights_sha256"):
+        raise ValueError(f"{weights}: sha256 {digest} does not match {folder / 'reranker.json'}")
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()}, strict=False)
+    missing = [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise ValueError(f"{folder}: its tensors do not fit a {model.config.num_hidden_layers}-layer model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return digest
 
 
 def train(
@@ -70,16 +91,21 @@ def train(
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     groups, passages = read_groups(groups_file)
-    examples = [g for g in groups for _ in range(config.written_weight if g["source"] == "written" else 1)]
+    repeats = {"written": config.written_weight, "bank": config.bank_weight}
+    examples = [g for g in groups for _ in range(repeats.get(g["source"], 1))]
+    bank = [g for g in examples if g["source"] == "bank"]
+    others = [g for g in examples if g["source"] != "bank"]
+    per_epoch = len(examples) if not config.replay else len(bank) + min(config.replay, len(others))
     pool = sorted(passages)
     tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
     model = AutoModelForSequenceClassification.from_pretrained(
         str(base_model), num_labels=1, num_hidden_layers=config.layers, dtype=torch.float32, local_files_only=True
     ).to(device)
+    init_sha256 = _continue_from(model, Path(config.init_from)) if config.init_from else ""
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
-    steps = config.epochs * math.ceil(len(examples) / config.batch_groups)
+    steps = config.epochs * math.ceil(per_epoch / config.batch_groups)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps)
     )
@@ -89,10 +115,11 @@ def train(
     bar = tqdm(total=steps, desc="training reranker", disable=not progress)
     for _ in range(config.epochs):
         model.train()
-        order = list(range(len(examples)))
+        epoch = examples if not config.replay else bank + random.sample(others, min(config.replay, len(others)))
+        order = list(range(len(epoch)))
         random.shuffle(order)
         for start in range(0, len(order), config.batch_groups):
-            batch = [examples[i] for i in order[start : start + config.batch_groups]]
+            batch = [epoch[i] for i in order[start : start + config.batch_groups]]
             pairs = []
             for group in batch:
                 negatives = list(group["negatives"])
@@ -125,6 +152,7 @@ def train(
         "format": 1,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "base_sha256": base_sha256,
+        "init_sha256": init_sha256,
         "weights_sha256": _sha256(out_dir / "reranker.safetensors"),
         "training": asdict(config),
         "groups": len(groups),
