@@ -294,3 +294,5 @@ def test_a_follow_up_is_asked_after_the_question_and_answer_it_follows(scripted,
     first_answer = scripted.answers[ITEMS[0]["question"]].text
     assert scripted.histories == [None, [(ITEMS[0]["question"], first_answer)]]
     assert run.headline.summary["by_style"] == {"unspecified": run.headline.summary["by_style"]["unspecified"]}
+    # Follow-ups are scored apart, so a change to how they are resolved shows on its own.
+    assert {name: group["items"] for name, group in run.headline.summary["by_turn"].items()} == {"first": 1, "follow-up": 1}

@@ -167,7 +167,7 @@ class AbstentionDecision:
     def threshold(self) -> float:
         return self.model.threshold if self.threshold_override is None else self.threshold_override
 
-    def decide(self, evidence: Evidence, delegation: str | None = None) -> Abstention | None:
+    def decide(self, evidence: Evidence, delegation: str | None = None, figure_stated: bool = False) -> Abstention | None:
         """Why not to answer, or None to answer.
 
         ``delegation`` names words in the provision the answer would quote that leave
@@ -176,7 +176,9 @@ class AbstentionDecision:
         for what it did on bank dev, docs/experiments.md): a question asking for advice
         or an opinion, one naming another jurisdiction's law, and one asking for a detail
         (an amount, a period, what something must contain) that such words leave
-        elsewhere. A question naming an existing provision is always answered, and a
+        elsewhere, unless it asks for a number the delegating provision states itself
+        (``figure_stated``: "4 years or any other period specified in a Ministerial Order";
+        "at least 5 full days" beside "any guidelines issued by the Minister"). A question naming an existing provision is always answered, and a
         threshold above 1 turns abstention off.
         """
         question = evidence.question
@@ -193,7 +195,7 @@ class AbstentionDecision:
             detail = f"the question asks for advice or an opinion ('{ADVICE_ASKED_RE.search(question).group(0)}'; unanswerable probability {p:.2f})"
         elif kind == "out_of_jurisdiction" and (law := ELSEWHERE_LAW_RE.search(question)):
             detail = f"the question names another jurisdiction's law ('{law.group(0).strip()}'; unanswerable probability {p:.2f})"
-        elif delegation is not None and (asked := DETAIL_ASKED_RE.search(question)):
+        elif delegation is not None and not (figure_stated and evidence.wants_number) and (asked := DETAIL_ASKED_RE.search(question)):
             kind, detail = "delegated", f"the question asks for a detail ('{asked.group(0)}') the Act leaves to another instrument (unanswerable probability {p:.2f})"
         else:
             return None

@@ -20,7 +20,7 @@ from assistant.answer.questions import asked_terms
 from assistant.answer.segments import Segment, defined_term
 from assistant.cite import cite_span, label, most_specific_unit
 from assistant.corpus import Corpus
-from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, term_or_plural_re
+from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, HAS_NUMBER_RE, term_or_plural_re
 from assistant.records import Citation, Provision
 
 # Share of the question's (idf-weighted) words the delegating clause must contain to be worth saying in an answer.
@@ -41,6 +41,12 @@ class Delegation:
     start: int
     end: int
     what: str
+
+    @property
+    def states_figure(self) -> bool:
+        """Whether the unit holding the words states a quantity itself ("4 years or any other period specified in a Ministerial Order")."""
+        unit = most_specific_unit(self.provision, self.start, self.end)
+        return bool(HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text))
 
     def __str__(self) -> str:
         unit = most_specific_unit(self.provision, self.start, self.end)

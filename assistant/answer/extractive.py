@@ -253,8 +253,13 @@ class ExtractiveAnswerer:
 
     def refusal(self, evidence: Evidence, chosen: list[Scored] | None = None) -> tuple[Abstention | None, Delegation | None]:
         """Whether not to answer (``AbstentionDecision.decide``), and for a delegated matter the words that delegate it."""
+        chosen = select_segments(evidence, self.settings.max_answer_sentences) if chosen is None else chosen
         delegation = self.delegation(evidence, chosen)
-        abstention = self.abstention.decide(evidence, None if delegation is None else str(delegation))
+        # A figure the delegating provision states itself, in the words handing the rest on or in a part the answer quotes.
+        figure_stated = delegation is not None and (
+            delegation.states_figure or any(item.has_number and item.segment.provision.uid == delegation.provision.uid for item in chosen)
+        )
+        abstention = self.abstention.decide(evidence, None if delegation is None else str(delegation), figure_stated)
         return abstention, delegation if abstention is not None and abstention.kind == "delegated" else None
 
     def declined(self, evidence: Evidence, detail: str) -> tuple[Abstention, Delegation | None]:

@@ -327,7 +327,7 @@ def render_report(run: EvalRun, plot: Path | None = None) -> str:
     if run.gold_problems:
         lines += [f"The gold file has {len(run.gold_problems)} problem(s) against the corpus (`assistant eval --check`): these items are scored as written.", ""]
     lines += ["## Breakdowns", ""]
-    for title in ("kind", "difficulty", "document", "style", "unanswerable kind"):
+    for title in ("kind", "difficulty", "document", "style", "turn", "unanswerable kind"):
         lines += _breakdown(head.summary, title)
     lines += _comparison(run, plot)
     lines += _failures(head.results)

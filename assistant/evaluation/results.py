@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from assistant.records import Record
 
 
@@ -47,6 +49,7 @@ class ItemResult(Record):
     difficulty: str
     documents: str
     style: str = "unspecified"
+    turn: str = Field(default="first", description="'follow-up' for a question asked after the item it follows, with that exchange as history.")
     unanswerable_kind: str | None = None
     answerable: bool
     expected: list[str]

@@ -54,7 +54,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 RETRIEVAL_MODES: tuple[str, ...] = get_args(Settings.model_fields["retrieval_mode"].annotation)
 ANSWER_MODES: tuple[str, ...] = get_args(Settings.model_fields["answer_mode"].annotation)
 # What the breakdown tables group by, as (title, GoldItem attribute).
-BREAKDOWNS = (("kind", "kind"), ("difficulty", "difficulty"), ("document", "documents"), ("style", "style"), ("unanswerable kind", "unanswerable_kind"))
+BREAKDOWNS = (("kind", "kind"), ("difficulty", "difficulty"), ("document", "documents"), ("style", "style"), ("turn", "turn"), ("unanswerable kind", "unanswerable_kind"))
 
 
 class Asker(Protocol):
@@ -134,6 +134,7 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         difficulty=item.difficulty,
         documents=item.documents,
         style=item.style,
+        turn="follow-up" if item.follow_up_of else "first",
         unanswerable_kind=item.unanswerable_kind or (None if item.answerable else "unspecified"),
         answerable=item.answerable,
         expected=item.expected_keys,
