@@ -144,17 +144,11 @@ class Assistant:
             raise InvalidQuestionError(f"unknown mode '{mode}'; choose one of {list(ANSWER_MODES)} (answer) or {list(RETRIEVAL_MODES)} (retrieval)")
         return answer_mode, retrieval_mode
 
-    def _topic(self, history: Sequence[tuple[str, str]] | None) -> str | None:
-        """The heading of the first provision the previous answer cites: what a follow-up to it is about."""
-        answer_text = next((str(a) for q, a in reversed(list(history or [])) if str(q).strip()), "")
-        provisions = self.retriever.lookup_named(answer_text) if answer_text else []
-        return provisions[0].heading if provisions and provisions[0].heading else None
-
     def _prepare(self, question, k, document, mode, history, retrieval_mode):
         started = time.perf_counter()
         cleaned = clean_question(question, self._settings.max_question_chars)
         answer_mode, retrieval_mode = self._modes(mode, retrieval_mode)
-        rewritten = rewrite_follow_up(cleaned, history, self._topic(history))
+        rewritten = rewrite_follow_up(cleaned, history)
         standalone = rewritten or cleaned
         checked = time.perf_counter()
         hits = self.retriever.retrieve(standalone, k=k, document=document, mode=retrieval_mode)

@@ -33,16 +33,14 @@ def clean_question(question: object, max_chars: int) -> str:
     return cleaned
 
 
-def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None, topic: str | None = None) -> str | None:
-    """A standalone question for a follow-up such as "and how long can that ban last?", or None if it stands alone.
+def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None) -> str | None:
+    """A standalone question for a follow-up such as "and for early childhood teachers?", or None if it stands alone.
 
     A question is treated as a follow-up when there is history and it opens with
     a connective ("and", "what about"), is four words or fewer, or is short (up to
-    eight words) and leans on a pronoun ("does it apply to them?"). It is joined to
-    the previous question and put under ``topic``, the heading of the provision the
-    previous answer rested on ("About school community safety orders: Can I ban
-    this parent? How long can that ban last?"): retrieval needs the earlier words,
-    and the reader sees what the follow-up was taken to be about.
+    eight words) and leans on a pronoun ("does it apply to them?"). The rewrite
+    joins it to the previous question, which is what retrieval needs: the
+    previous topic words plus the new ones.
     """
     if not history:
         return None
@@ -54,10 +52,4 @@ def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None, 
     if not follows:
         return None
     rest = FOLLOW_UP_START_RE.sub("", question).strip(" ,?") or question.strip(" ?")
-    joined = f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"
-    if not topic:
-        return joined
-    first = topic.split(" ", 1)[0]
-    # The heading continues the sentence: its first letter lowered unless it opens with an initialism ("VRQA", "TAFEs").
-    topic = topic if any(ch.isupper() for ch in first[1:]) else topic[:1].lower() + topic[1:]
-    return f"About {topic}: {joined}"
+    return f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"

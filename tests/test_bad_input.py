@@ -51,18 +51,6 @@ def test_follow_ups_are_joined_to_the_previous_question(question, history, rewri
     assert rewrite_follow_up(question, history) == rewritten
 
 
-@pytest.mark.parametrize(
-    ("question", "topic", "rewritten"),
-    [
-        ("And how long can that ban last?", "School community safety orders", "About school community safety orders: Can I ban a parent from the school grounds? How long can that ban last?"),
-        ("what about TAFEs?", "VRQA may register schools", "About VRQA may register schools: Can I ban a parent from the school grounds? TAFEs?"),
-        ("Who appoints school attendance officers?", "School community safety orders", None),
-    ],
-)
-def test_a_follow_up_is_resolved_to_the_topic_of_the_previous_answer(question, topic, rewritten):
-    assert rewrite_follow_up(question, [("Can I ban a parent from the school grounds?", "...")], topic) == rewritten
-
-
 # --- through the whole pipeline (slow) --------------------------------------------------------
 
 
