@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.cli import main as cli_main
+from assistant.evaluation.gold import load_gold
 from assistant.records import Answer, Citation
 from assistant.settings import Settings
 from assistant.web.feedback import (
@@ -176,7 +177,7 @@ def test_hostile_text_is_stored_verbatim_not_executed(store):
     assert store.list()[0].comment == nasty
 
 
-def test_export_groups_by_question_and_drops_the_citation_flagged_wrong(store, answer, corpus):
+def test_export_groups_by_question_and_drops_the_citation_flagged_wrong(store, answer, corpus, tmp_path):
     store.add(FeedbackRecord(question=answer.question, answer=answer, rating="up"))
     store.add(FeedbackRecord(question="  until what age must a child ATTEND school? ", answer=answer, wrong_citation=True, citation_label="s 2.6.9"))
     abstained = Answer(question="When are the 2027 school holidays?", text="The Act does not say.", abstained=True, abstain_reason="no provision supports an answer")
@@ -196,6 +197,10 @@ def test_export_groups_by_question_and_drops_the_citation_flagged_wrong(store, a
     for candidate in candidates:
         for ref in candidate["expected"]:
             assert corpus.find(ref["document"], ref["provision"]) is not None
+    # The export is a gold file as it stands: curators fill in key facts and a kind, not the format.
+    gold = tmp_path / "candidates.jsonl"
+    gold.write_text("".join(json.dumps(c) + "\n" for c in candidates), encoding="utf-8")
+    assert [item.question for item in load_gold(gold).items] == [c["question"] for c in candidates]
 
 
 def test_a_delegated_abstention_exports_as_a_delegated_candidate_naming_the_delegating_provision(store, corpus):

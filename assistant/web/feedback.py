@@ -227,7 +227,7 @@ class FeedbackStore:
         ``expected`` holds the answer's cited provisions minus any flagged as wrong;
         ``answerable`` is what the assistant decided (a thumbs-down on an abstention is
         a hint that it should not have). ``kind`` and ``difficulty`` are left for the
-        curator ('unclassified', 'unrated'); the feedback itself rides along under ``feedback``.
+        curator (the gold format's 'unspecified', so the file loads as a gold set as it is); the feedback itself rides along under ``feedback``.
         """
         groups: dict[str, list[FeedbackEntry]] = {}
         for entry in self.list():
@@ -280,8 +280,8 @@ def _candidate(entries: list[FeedbackEntry]) -> dict[str, Any]:
         **unanswerable,
         "key_facts": [],
         "evidence": "",
-        "kind": "unanswerable" if abstained else "unclassified",
-        "difficulty": "unrated",
+        "kind": "unanswerable" if abstained else "unspecified",
+        "difficulty": "unspecified",
         "feedback": [
             {
                 "feedback_id": e.id,
