@@ -13,6 +13,7 @@ marked as not answered by the sources.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.answer.evidence import Evidence, Scored
 from assistant.answer.lexical import TermWeights, content_terms
@@ -21,7 +22,7 @@ from assistant.answer.segments import Segment, defined_term
 from assistant.cite import cite_span, label, most_specific_unit
 from assistant.corpus import Corpus
 from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, HAS_NUMBER_RE, term_or_plural_re
-from assistant.records import Citation, Provision
+from assistant.records import Citation, Provision, Unit
 
 # Share of the question's (idf-weighted) words the delegating clause must contain to be worth saying in an answer.
 DELEGATION_MIN_OVERLAP = 0.3
@@ -42,14 +43,21 @@ class Delegation:
     end: int
     what: str
 
-    @property
-    def states_figure(self) -> bool:
-        """Whether the unit holding the words states a quantity itself ("4 years or any other period specified in a Ministerial Order")."""
-        unit = most_specific_unit(self.provision, self.start, self.end)
-        return bool(HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text))
+    @cached_property
+    def unit(self) -> Unit | None:
+        """The most specific unit holding the words."""
+        return most_specific_unit(self.provision, self.start, self.end)
+
+    def states_figure(self, chosen: list[Scored]) -> bool:
+        """Whether the delegating provision states a quantity itself: in the unit holding the words ("4 years or
+        any other period specified in a Ministerial Order") or in a part of it the answer would quote."""
+        unit = self.unit
+        if HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text):
+            return True
+        return any(item.has_number and item.segment.provision.uid == self.provision.uid for item in chosen)
 
     def __str__(self) -> str:
-        unit = most_specific_unit(self.provision, self.start, self.end)
+        unit = self.unit
         return f"'{self.provision.text[self.start : self.end]}' in {label(self.provision, unit.pinpoint if unit else '')}"
 
 
@@ -142,20 +150,20 @@ def delegation_in(chosen: list[Scored], q_terms: set[str], weights: TermWeights,
 def delegated_answer(corpus: Corpus, delegation: Delegation) -> tuple[str, Citation]:
     """One sentence saying the Act leaves the matter to the instrument, quoting the delegating words in their clause."""
     provision = delegation.provision
-    start, end = _clause(provision, delegation.start, delegation.end)
+    start, end = _clause(delegation)
     citation = cite_span(corpus, provision, start, end, focus=(delegation.start, delegation.end))
     # Words cut off inside a sentence are marked, as a lawyer would.
-    unit = most_specific_unit(provision, delegation.start, delegation.end)
+    unit = delegation.unit
     opens_unit = unit is not None and provision.text[unit.start : start].strip() == ""
     before = "… " if not opens_unit and provision.text[:start].rstrip()[-1:] not in ("", *".;:—") else ""
     after = " …" if provision.text[end:].strip() and provision.text[end - 1] not in ".;:—" else ""
     return f"The Act leaves this to {delegation.what}: {citation.label} says “{before}{_oneline(citation.quote)}{after}” [1].", citation
 
 
-def _clause(provision: Provision, start: int, end: int) -> tuple[int, int]:
-    """The unit holding ``[start, end)``; when that is long, the sentence or clause holding it, cut at spaces to ``DELEGATION_QUOTE_CHARS``."""
-    text = provision.text
-    unit = most_specific_unit(provision, start, end)
+def _clause(delegation: Delegation) -> tuple[int, int]:
+    """The unit holding the delegating words; when that is long, the sentence or clause holding them, cut at spaces to ``DELEGATION_QUOTE_CHARS``."""
+    text, start, end = delegation.provision.text, delegation.start, delegation.end
+    unit = delegation.unit
     low, high = (unit.start, unit.end) if unit else (0, len(text))
     if high - low > DELEGATION_QUOTE_CHARS:
         low = max([low] + [i + len(mark) for mark in (". ", "; ", "—", "\n") if (i := text.rfind(mark, low, start)) >= 0])

@@ -255,10 +255,7 @@ class ExtractiveAnswerer:
         """Whether not to answer (``AbstentionDecision.decide``), and for a delegated matter the words that delegate it."""
         chosen = select_segments(evidence, self.settings.max_answer_sentences) if chosen is None else chosen
         delegation = self.delegation(evidence, chosen)
-        # A figure the delegating provision states itself, in the words handing the rest on or in a part the answer quotes.
-        figure_stated = delegation is not None and (
-            delegation.states_figure or any(item.has_number and item.segment.provision.uid == delegation.provision.uid for item in chosen)
-        )
+        figure_stated = delegation is not None and delegation.states_figure(chosen)
         abstention = self.abstention.decide(evidence, None if delegation is None else str(delegation), figure_stated)
         return abstention, delegation if abstention is not None and abstention.kind == "delegated" else None
 

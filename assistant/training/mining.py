@@ -32,15 +32,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from assistant import patterns
+from assistant.evaluation.bank import BANK_DIR
+from assistant.evaluation.gold import load_gold
 from assistant.evaluation.metrics import provision_level
 from assistant.index import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
 from assistant.retrieve.expansion import STAFF_VOCABULARY
-from assistant.settings import PACKAGE_DATA, PROJECT_ROOT
+from assistant.settings import PACKAGE_DATA
 from assistant.training.train import passages_file
 
 WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
-BANK_TRAIN = PROJECT_ROOT / "eval" / "questions" / "train.jsonl"
 NEGATIVES = 15
 OUTSIDE = 99
 
@@ -57,17 +58,16 @@ def load_written_questions(path: Path = WRITTEN_QUESTIONS) -> list[TrainingQuest
     return [TrainingQuestion.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_bank_questions(path: Path = BANK_TRAIN) -> list[TrainingQuestion]:
+def load_bank_questions(path: Path = BANK_DIR / "train.jsonl") -> list[TrainingQuestion]:
     """The bank's answerable train items that stand alone (not follow-ups), first expected provision as the answer."""
     questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line) if line.strip() else {}
-        if not item.get("answerable") or item.get("follow_up_of") or not item.get("expected"):
+    for item in load_gold(path).items:
+        if not item.answerable or item.follow_up_of or not item.expected:
             continue
-        answers = list(dict.fromkeys(provision_level(f"{e['document']}/{e['provision']}") for e in item["expected"]))
+        answers = list(dict.fromkeys(provision_level(e.key) for e in item.expected))
         document, provision = answers[0].split("/", 1)
-        style = "scenario" if item.get("style") == "scenario" else "direct"
-        questions.append(TrainingQuestion(question=item["question"], document=document, provision=provision, style=style, also_answering=answers[1:]))
+        style = "scenario" if item.style == "scenario" else "direct"
+        questions.append(TrainingQuestion(question=item.question, document=document, provision=provision, style=style, also_answering=answers[1:]))
     return questions
 
 
