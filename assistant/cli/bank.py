@@ -28,7 +28,7 @@ def evaluation_questions() -> list[str]:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.training.mining import load_written_questions
+    from assistant.index import load_written_questions
 
     trained_on = [q.question for q in load_written_questions()]
     build = build_bank(load_corpus(settings), args.written, evaluation_questions(), trained_on)

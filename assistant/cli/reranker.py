@@ -52,14 +52,9 @@ def _mine(args: argparse.Namespace, settings: Settings) -> int:
 def _mine_to(out: Path, settings: Settings, seed: int):
     from assistant.corpus import load_corpus
     from assistant.embed import Embedder
-    from assistant.index import ensure_index
+    from assistant.index import ensure_index, load_written_questions
     from assistant.retrieve import Retriever
-    from assistant.training.mining import (
-        load_bank_questions,
-        load_written_questions,
-        mine_groups,
-        write_groups,
-    )
+    from assistant.training.mining import load_bank_questions, mine_groups, write_groups
 
     corpus = load_corpus(settings)
     embedder = Embedder(settings)

@@ -38,6 +38,7 @@ from assistant.retrieve.expansion import (
     staff_terms,
 )
 from assistant.retrieve.fusion import ranking, reciprocal_rank_fusion, weighted_fusion
+from assistant.retrieve.question_memory import QuestionMemory
 from assistant.retrieve.second_stage import Reranker
 from assistant.settings import Settings
 
@@ -89,7 +90,8 @@ class Retriever:
     def reranker(self) -> Reranker:
         """The second stage, built on first use (it indexes every definition; bm25/dense-only users skip that)."""
         if self._reranker is None:
-            self._reranker = Reranker(self.corpus, self.table, self.settings)
+            memory = QuestionMemory(self.index, set(self.table.row_uid), self.settings.question_memory_neighbours, self.settings.question_memory_floor)
+            self._reranker = Reranker(self.corpus, self.table, self.settings, memory)
         return self._reranker
 
     # --- checks ---------------------------------------------------------------------------

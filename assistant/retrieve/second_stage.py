@@ -9,8 +9,10 @@ that state one (``patterns.QUESTION_CUES``). Then a trained cross-encoder
 (``assistant.retrieve.cross_encoder``) reads the question with each of the top
 ``settings.reranker_depth`` candidates' best passage, and its min-max scaled
 score is added at ``settings.reranker_weight``: it tells the provision that
-answers from a neighbour that only shares its words. Each signal is reported
-in ``Hit.scores``. Weights, depths and the ideas that did not help are in
+answers from a neighbour that only shares its words. Last, the question memory
+(``assistant.retrieve.question_memory``) favours the provisions that answer the
+written staff questions nearest this one, at ``settings.question_memory_weight``.
+Each signal is reported in ``Hit.scores``. Weights, depths and the ideas that did not help are in
 docs/experiments.md (second stage).
 """
 
@@ -25,6 +27,7 @@ from assistant.corpus import Corpus
 from assistant.retrieve.candidates import Candidate, PassageTable
 from assistant.retrieve.cross_encoder import CrossEncoder
 from assistant.retrieve.fusion import min_max
+from assistant.retrieve.question_memory import QuestionMemory
 from assistant.settings import Settings
 
 # Added to the min-max normalised fused score (range [0, 1]); chosen on the development questions.
@@ -32,13 +35,19 @@ DEFINITION_BONUS = 1.0
 PART_BONUS = 0.3
 CUE_BONUS = 0.2
 DECISIVE_LEAD = 0.4
+# On the question memory's scale: the shortlist the cross-encoder read stays in [0, 1 + weight],
+# the rest of the reordered shortlist one below it, and a provision only the memory names between.
+BELOW_READ = -1.0
+MEMORY_ONLY = -0.5
 
 
 class Reranker:
     """Reorders the top ``settings.rerank_depth`` provisions; built once per retriever."""
 
-    def __init__(self, corpus: Corpus, table: PassageTable, settings: Settings):
+    def __init__(self, corpus: Corpus, table: PassageTable, settings: Settings, memory: QuestionMemory | None = None):
         self.table = table
+        self.memory = memory if settings.question_memory_weight > 0 else None
+        self.memory_weight = settings.question_memory_weight
         self.depth = settings.rerank_depth
         self.cross_encoder_weight = settings.reranker_weight
         self.cross_encoder_depth = settings.reranker_depth
@@ -119,9 +128,13 @@ class Reranker:
             scores["rerank"] = score
             scored.append(Candidate(c.uid, scores, best_row))
         scored.sort(key=by_rerank)
+        read = 0
         if self.cross_encoder is not None and not self.decisive(scored):
             head, tail = scored[: self.cross_encoder_depth], scored[self.cross_encoder_depth :]
             scored = sorted(self.with_cross_encoder(query, head), key=by_rerank) + tail
+            read = len(head)
+        if self.memory is not None and query_vector is not None:
+            return self.with_memory(query_vector, scored, read, rest)
         return scored + rest
 
     def decisive(self, ranked: list[Candidate]) -> bool:
@@ -152,6 +165,38 @@ class Reranker:
             Candidate(c.uid, {**c.scores, "cross_encoder": logit, "rerank": rules[c.uid] + self.cross_encoder_weight * model[c.uid]}, c.best_row)
             for c, logit in zip(shortlist, logits, strict=True)
         ]
+
+
+    def with_memory(self, query_vector: np.ndarray, scored: list[Candidate], read: int, rest: list[Candidate]) -> list[Candidate]:
+        """The reordered shortlist with the question memory's votes added, and the provisions it names joining it.
+
+        The shortlist's scores are first put on one scale: those the cross-encoder
+        read keep theirs, the rest take their min-max scaled rule score minus one,
+        so the order so far is unchanged; a provision only the memory names
+        starts at ``MEMORY_ONLY``. Each voted provision then gains
+        ``settings.question_memory_weight`` times its vote.
+        """
+        votes = self.memory.votes(query_vector)
+        if not votes:
+            return scored + rest
+        rules = min_max({c.uid: c.scores["rerank"] for c in scored[read:]})
+        standing = {c.uid: c.scores["rerank"] if i < read else rules[c.uid] + (BELOW_READ if read else 0.0) for i, c in enumerate(scored)}
+        present = {c.uid: c for c in scored}
+        joined = []
+        for uid in sorted(set(votes) - set(present)):
+            found = next((c for c in rest if c.uid == uid), None)
+            if found is not None:
+                rest.remove(found)
+            joined.append(found or Candidate(uid, {}, self.table.best_row_for(uid, query_vector)))
+            standing[uid] = MEMORY_ONLY
+        out = []
+        for c in scored + joined:
+            scores = dict(c.scores)
+            if c.uid in votes:
+                scores["memory"] = votes[c.uid]
+            scores["rerank"] = standing[c.uid] + self.memory_weight * votes.get(c.uid, 0.0)
+            out.append(Candidate(c.uid, scores, c.best_row))
+        return sorted(out, key=by_rerank) + rest
 
 
 def by_rerank(candidate: Candidate) -> tuple[float, str]:

@@ -38,10 +38,8 @@ from assistant.evaluation.metrics import provision_level
 from assistant.index import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
 from assistant.retrieve.expansion import STAFF_VOCABULARY
-from assistant.settings import PACKAGE_DATA
 from assistant.training.train import passages_file
 
-WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
 NEGATIVES = 15
 OUTSIDE = 99
 
@@ -52,10 +50,6 @@ _FORMS = {
 }
 _HEADING_FORMS = ("{h}", "What are the rules about {h}?", "{h}?", "What does the law say on {h}?")
 _DEFINITION_FORMS = ("What does {t} mean?", "What is a {t}?", "Who counts as a {t}?", "meaning of {t}")
-
-
-def load_written_questions(path: Path = WRITTEN_QUESTIONS) -> list[TrainingQuestion]:
-    return [TrainingQuestion.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_bank_questions(path: Path = BANK_DIR / "train.jsonl") -> list[TrainingQuestion]:
