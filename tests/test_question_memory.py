@@ -61,10 +61,10 @@ def test_a_provision_only_the_memory_names_joins_the_shortlist_on_one_scale(retr
     written = next(q for q in retriever.index.questions if q.document == "etra-2006" and q.provision == "2.1.1")
     vector = retriever.embedder.encode([written.question])[0]
     reranker = retriever.reranker
-    read = [Candidate("etra-2006/5.2.1", {"rerank": 2.0}, 0), Candidate("etra-2006/4.1.1", {"rerank": 1.0}, 0)]
+    read = [Candidate("etra-2006/5.2.1", {"rerank": 2.5}, 0), Candidate("etra-2006/4.1.1", {"rerank": 1.5}, 0)]
     ranked = reranker.with_memory(vector, read, read=2, rest=[])
     uids = [c.uid for c in ranked]
-    assert uids.index("etra-2006/2.1.1") == 1  # below the first (2.0), above the second (1.0): -0.5 + 2.5 x ~1.0
+    assert uids.index("etra-2006/2.1.1") == 1  # below the first (2.5), above the second (1.5): -0.5 + 2.5 x ~1.0
     joined = ranked[1]
     assert joined.scores["memory"] == pytest.approx(1.0, abs=1e-3)
     assert retriever.table.row_uid[joined.best_row] == "etra-2006/2.1.1"

@@ -186,7 +186,9 @@ def test_hits_are_provisions_with_labels_scores_and_the_best_passage(retriever):
     assert len(hits) == 8 and [h.rank for h in hits] == list(range(1, 9))
     uids = [f"{h.document_id}/{h.provision_id}" for h in hits]
     assert len(set(uids)) == len(uids), "one provision's passages never fill several ranks"
-    assert "etra-2006/2.6.9" in uids[:3]
+    # Fourth since the question memory: written questions about applying with a WWC exclusion vote for s 2.6.7 (which
+    # bars applying within 5 years) and the early childhood grounds in s 2.6.12D; the answer quotes both.
+    assert "etra-2006/2.6.9" in uids[:5]
     top = hits[uids.index("etra-2006/2.6.9")]
     assert top.label == "s 2.6.9" and {"dense", "bm25", "fused"} <= set(top.scores)
     assert top.best_passage_text in load_corpus(retriever.settings).get("etra-2006", "2.6.9").text

@@ -129,12 +129,17 @@ class Reranker:
             scored.append(Candidate(c.uid, scores, best_row))
         scored.sort(key=by_rerank)
         read = 0
-        if self.cross_encoder is not None and not self.decisive(scored):
+        decisive = self.decisive(scored)
+        if self.cross_encoder is not None and not decisive:
             head, tail = scored[: self.cross_encoder_depth], scored[self.cross_encoder_depth :]
             scored = sorted(self.with_cross_encoder(query, head), key=by_rerank) + tail
             read = len(head)
         if self.memory is not None and query_vector is not None:
-            return self.with_memory(query_vector, scored, read, rest)
+            ranked = self.with_memory(query_vector, scored, read, rest)
+            if decisive:
+                # A decisive leader (a definition asked for, a Part named, a clear lead) stays first: the memory reorders the rest.
+                ranked.sort(key=lambda c: c.uid != scored[0].uid)
+            return ranked
         return scored + rest
 
     def decisive(self, ranked: list[Candidate]) -> bool:
