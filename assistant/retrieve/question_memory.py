@@ -39,7 +39,8 @@ class QuestionMemory:
         """
         if not self.uids or self.neighbours < 1:
             return {}
-        similarity = self.vectors @ query_vector.astype(np.float32)
+        # einsum, not BLAS: a BLAS call here leaves its threads spinning against the cross-encoder of the next question.
+        similarity = np.einsum("ij,j->i", self.vectors, query_vector.astype(np.float32))
         k = min(self.neighbours, len(similarity))
         out: dict[str, float] = {}
         for row in np.argpartition(-similarity, k - 1)[:k]:
