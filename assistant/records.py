@@ -113,7 +113,7 @@ class Hit(Record):
     path: list[str]
     score: float
     rank: int
-    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, rerank, cross_encoder, lookup.")
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-signal scores: dense, bm25, fused, definition, part, cue, cross_encoder, memory (the question memory's vote), rerank, lookup.")
     best_passage_id: str
     best_passage_text: str
 
