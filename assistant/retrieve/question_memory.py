@@ -21,8 +21,9 @@ class QuestionMemory:
     """The ``neighbours`` written questions nearest a question, voting for the provisions that answer them."""
 
     def __init__(self, index: Index, known_uids: set[str], neighbours: int, floor: float):
-        keep = [i for i, q in enumerate(index.questions) if f"{q.document}/{q.provision}" in known_uids]
-        self.uids = [f"{index.questions[i].document}/{index.questions[i].provision}" for i in keep]
+        answering = [f"{q.document}/{q.provision}" for q in index.questions]
+        keep = [i for i, uid in enumerate(answering) if uid in known_uids]
+        self.uids = [answering[i] for i in keep]
         self.vectors = index.question_vectors[keep]
         self.neighbours = neighbours
         self.floor = floor

@@ -101,12 +101,8 @@ class Reranker:
         terms = self.asked_terms(query)
         defining = {uid for term in terms for uid in self.defines[term]}
         present = {c.uid for c in shortlist}
-        for uid in sorted(defining - present):
-            # A definition the first stage missed joins the shortlist (and leaves the tail).
-            found = next((c for c in rest if c.uid == uid), None)
-            if found is not None:
-                rest.remove(found)
-            shortlist.append(found or Candidate(uid, {}, self.table.best_row_for(uid, query_vector)))
+        # A definition the first stage missed joins the shortlist.
+        shortlist.extend(self.joining(uid, rest, query_vector) for uid in sorted(defining - present))
         base = min_max({c.uid: c.scores.get("fused", c.scores.get("dense", c.scores.get("bm25", 0.0))) for c in shortlist})
         parts = self.named_parts(query)
         cues = {name for name, asks, _ in patterns.QUESTION_CUES if asks.search(query)}
@@ -171,6 +167,13 @@ class Reranker:
             for c, logit in zip(shortlist, logits, strict=True)
         ]
 
+    def joining(self, uid: str, rest: list[Candidate], query_vector: np.ndarray | None) -> Candidate:
+        """A provision joining the shortlist: taken out of the first stage's tail, or with its passage closest to the question."""
+        found = next((c for c in rest if c.uid == uid), None)
+        if found is not None:
+            rest.remove(found)
+            return found
+        return Candidate(uid, {}, self.table.best_row_for(uid, query_vector))
 
     def with_memory(self, query_vector: np.ndarray, scored: list[Candidate], read: int, rest: list[Candidate]) -> list[Candidate]:
         """The reordered shortlist with the question memory's votes added, and the provisions it names joining it.
@@ -186,14 +189,8 @@ class Reranker:
             return scored + rest
         rules = min_max({c.uid: c.scores["rerank"] for c in scored[read:]})
         standing = {c.uid: c.scores["rerank"] if i < read else rules[c.uid] + (BELOW_READ if read else 0.0) for i, c in enumerate(scored)}
-        present = {c.uid: c for c in scored}
-        joined = []
-        for uid in sorted(set(votes) - set(present)):
-            found = next((c for c in rest if c.uid == uid), None)
-            if found is not None:
-                rest.remove(found)
-            joined.append(found or Candidate(uid, {}, self.table.best_row_for(uid, query_vector)))
-            standing[uid] = MEMORY_ONLY
+        joined = [self.joining(uid, rest, query_vector) for uid in sorted(set(votes) - set(standing))]
+        standing.update({c.uid: MEMORY_ONLY for c in joined})
         out = []
         for c in scored + joined:
             scores = dict(c.scores)
