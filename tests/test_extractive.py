@@ -13,7 +13,7 @@ from fakes import FakeEncoder
 
 from assistant.answer import answer_problems
 from assistant.answer.abstention import abstention_features
-from assistant.answer.compose import compose
+from assistant.answer.compose import compose, delegation_in
 from assistant.answer.evidence import Evidence, Scored
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.lexical import TermWeights, content_terms, stem
@@ -482,3 +482,21 @@ def test_with_the_real_model_an_unrelated_question_is_refused(answerer, corpus):
     answer = answerer.answer("What is the recipe for pavlova?", hits)
     assert answer.abstained and answer.abstain_kind == "not_in_sources" and "do not appear to answer" in answer.abstain_detail
 
+
+
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        ("How long can a student be suspended for?", False),  # (5)'s "12 months" is about expulsion records
+        ("How long must records of a student's expulsion be kept?", True),
+    ],
+)
+def test_a_figure_beside_delegating_words_counts_only_when_it_is_about_what_was_asked(corpus, act, question, stated):
+    provision = act["2.2.19"]
+    delegating = segment_with(provision, "in accordance with any Ministerial Order, suspend")
+    records = segment_with(provision, "12 months")
+    weights = TermWeights.of_corpus(corpus)
+    chosen = [scored(delegating, 0.6), scored(records, 0.5, has_number=True)]
+    delegation = delegation_in(chosen, set(content_terms(question)), weights, 0.05)
+    assert delegation is not None and delegation.what == "a Ministerial Order"
+    assert delegation.states_figure(chosen, set(content_terms(question)), weights) is stated

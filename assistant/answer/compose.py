@@ -48,13 +48,20 @@ class Delegation:
         """The most specific unit holding the words."""
         return most_specific_unit(self.provision, self.start, self.end)
 
-    def states_figure(self, chosen: list[Scored]) -> bool:
+    def states_figure(self, chosen: list[Scored], q_terms: set[str], weights: TermWeights) -> bool:
         """Whether the delegating provision states a quantity itself: in the unit holding the words ("4 years or
-        any other period specified in a Ministerial Order") or in a part of it the answer would quote."""
+        any other period specified in a Ministerial Order") or in a part of it the answer would quote that is
+        about what was asked, holding the question's most specific word the provision uses (s 2.2.19(5)'s
+        "12 months" is about expulsion records, not how long a suspension lasts)."""
         unit = self.unit
         if HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text):
             return True
-        return any(item.has_number and item.segment.provision.uid == self.provision.uid for item in chosen)
+        used = [t for t in q_terms if t in set(content_terms(self.provision.text))]
+        key = max(used, key=weights.weight, default=None)
+        return any(
+            item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or key in set(content_terms(item.segment.full_text)))
+            for item in chosen
+        )
 
     def __str__(self) -> str:
         unit = self.unit

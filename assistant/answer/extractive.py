@@ -255,7 +255,7 @@ class ExtractiveAnswerer:
         """Whether not to answer (``AbstentionDecision.decide``), and for a delegated matter the words that delegate it."""
         chosen = select_segments(evidence, self.settings.max_answer_sentences) if chosen is None else chosen
         delegation = self.delegation(evidence, chosen)
-        figure_stated = delegation is not None and delegation.states_figure(chosen)
+        figure_stated = delegation is not None and delegation.states_figure(chosen, set(content_terms(evidence.question)), self.term_weights)
         abstention = self.abstention.decide(evidence, None if delegation is None else str(delegation), figure_stated)
         return abstention, delegation if abstention is not None and abstention.kind == "delegated" else None
 
