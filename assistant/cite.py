@@ -119,8 +119,10 @@ def verify(corpus: Corpus, citation: Citation) -> bool:
     end = citation.quote_start + len(citation.quote)
     if not citation.quote or provision.text[citation.quote_start : end] != citation.quote:
         return False
-    unit = provision.unit(citation.pinpoint) if citation.pinpoint else None
-    if citation.pinpoint and (unit is None or unit.end < citation.quote_start or unit.start >= end):
+    # A pinpoint can name two units: the Act's examples reuse paragraph letters (s 2.1A.37(1) lists examples (a)–(c)
+    # under its paragraph (a), then its own (b), (c) ...); the quote must lie in one of them.
+    units = [u for u in provision.units if u.pinpoint == citation.pinpoint] if citation.pinpoint else []
+    if citation.pinpoint and not any(u.end >= citation.quote_start and u.start < end for u in units):
         return False
     return citation.label == label(provision, citation.pinpoint)
 

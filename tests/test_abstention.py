@@ -27,7 +27,6 @@ from assistant.training.abstention import (
     calibrate,
     fit_abstention,
     fit_logistic,
-    out_of_fold,
     rates,
 )
 
@@ -210,23 +209,6 @@ def test_fit_learns_from_train_and_calibrates_on_dev():
     fitted = fit_abstention(train, dev, 0.03, {"train": {"file": "t"}})
     assert fitted.weights["advice_cue"] > 0
     assert rates(fitted, dev) == (1.0, 0.0)
-
-
-def test_the_threshold_is_calibrated_on_dev_pooled_with_train_scored_out_of_fold():
-    """Dev alone has 10 answerable questions: a 3% bound there allows refusing none, so the one that looks
-    unanswerable would hold the threshold above every unanswerable one. Pooled with train's 60 answerable
-    questions, scored out of fold, the bound allows refusing two."""
-
-    def labelled(name: str, unanswerable: bool, advice: float, support: float = 0.0) -> Labelled:
-        return Labelled(name, {n: 0.0 for n in FEATURES} | {"advice_cue": advice, "support": support}, unanswerable, named=False)
-
-    train = [labelled(f"t{i}", i % 3 == 0, float(i % 3 == 0), support=(i % 5) / 10) for i in range(90)]
-    dev = [labelled(f"d{i}", False, 0.0) for i in range(9)] + [labelled("d-odd", False, 1.0)] + [labelled(f"u{i}", True, 1.0) for i in range(5)]
-    fitted = fit_abstention(train, dev, 0.03, {})
-    assert fitted.trained_on["calibration"]["on"].startswith("dev and train scored out of fold")
-    assert rates(fitted, dev) == (1.0, 0.1)
-    scores = out_of_fold([row for row in train if not row.named])
-    assert scores.shape == (90,) and (scores[[i for i in range(90) if i % 3 == 0]] > 0.5).all()
 
 
 @pytest.mark.parametrize("value", ["5", "-0.1", "lots"])

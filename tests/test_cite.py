@@ -96,3 +96,11 @@ def test_markers_and_quotes_are_parsed_per_sentence():
 def test_a_full_stop_inside_a_quoted_passage_does_not_split_the_sentence():
     text = "Under s 2.6.9(1A) of the Act: “Under section 2.6.14A, it must notify the applicant. The time must be at least 14 days” [1]."
     assert cite.split_sentences(text) == [text]
+
+
+def test_a_paragraph_whose_letter_the_acts_examples_reuse_still_verifies(corpus):
+    """s 2.1A.37(1) lists examples (a)–(c) under its paragraph (a), then its own (b), (c) ...: a quote of the real (c) checks out."""
+    good = cite.cite(corpus, "etra-2006", "2.1A.37", "alternative arrangements that may be made for persons to whom school community safety orders apply")
+    assert good is not None and good.label == "s 2.1A.37(1)(c)"
+    assert cite.verify(corpus, good)
+    assert not cite.verify(corpus, good.model_copy(update={"pinpoint": "(1)(d)", "label": "s 2.1A.37(1)(d)"}))

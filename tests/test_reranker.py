@@ -11,7 +11,8 @@ import pytest
 
 from assistant.cli.bank import evaluation_questions
 from assistant.errors import ModelError
-from assistant.evaluation.gold import is_near_copy, question_words
+from assistant.evaluation.bank import BANK_DIR
+from assistant.evaluation.gold import is_near_copy, load_gold, question_words
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.settings import MINILM_SHA256, PROJECT_ROOT, Settings
 from assistant.index import load_written_questions
@@ -37,8 +38,9 @@ def test_written_questions_cite_existing_unrepealed_provisions_across_the_act_an
 
 
 def test_no_written_question_is_a_near_copy_of_an_evaluation_question():
-    """Training on a near copy of a dev, gold or answer-case question would make those figures flattering."""
-    evaluation = [question_words(q) for q in evaluation_questions()]
+    """Training on, or remembering, a near copy of a dev, gold, answer-case or bank test question would make those figures flattering."""
+    bank_test = [item.question for item in load_gold(BANK_DIR / "test.jsonl").items]
+    evaluation = [question_words(q) for q in evaluation_questions() + bank_test]
     copies = [item.question for item in load_written_questions() if any(is_near_copy(question_words(item.question), other) for other in evaluation)]
     assert copies == []
 

@@ -4,9 +4,9 @@ Hand rules fitted to a few dozen questions misfired on new wording (a "date"
 found in "what can we do", a weekday the law never mentions). Here the same
 signals, and the cross-encoder's reading of the top candidates, are weighed by
 a logistic regression fitted on the question bank's train split
-(``assistant abstention fit``) and its threshold calibrated on dev (with train
-scored out of fold) to a bounded false-abstention rate. The shipped model is a
-small JSON file verified by sha256 before use. Signals that track how a question is written rather than
+(``assistant abstention fit``) and its threshold calibrated on dev to a bounded
+false-abstention rate. The shipped model is a small JSON file verified by
+sha256 before use. Signals that track how a question is written rather than
 what it asks (its length, how close its single best sentence is) were left
 out: in the bank they separated the writers' styles, and a plain short
 question was refused for it (docs/experiments.md, abstention).

@@ -59,13 +59,20 @@ class Delegation:
         used = [t for t in q_terms if t in set(content_terms(self.provision.text))]
         key = max(used, key=weights.weight, default=None)
         return any(
-            item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or key in set(content_terms(item.segment.full_text)))
+            item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or _shares_root(key, content_terms(item.segment.full_text)))
             for item in chosen
         )
 
     def __str__(self) -> str:
         unit = self.unit
         return f"'{self.provision.text[self.start : self.end]}' in {label(self.provision, unit.pinpoint if unit else '')}"
+
+
+def _shares_root(term: str, words: list[str]) -> bool:
+    """Whether a word begins as ``term`` does, to its first five letters: the stemmer keeps "absence" and
+    "absent" apart, and a figure about absences answers a question about them."""
+    root = term[:5]
+    return any(word.startswith(root) for word in words)
 
 
 def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: list[Scored]) -> tuple[str, list[Citation]]:

@@ -22,9 +22,9 @@ def _share(text: str) -> float:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("abstention", help="the learned abstention decision: fit it on the question bank")
     actions = cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
-    fit = actions.add_parser("fit", help="features on eval/questions/train.jsonl, logistic regression, threshold calibrated on dev.jsonl and out-of-fold train")
+    fit = actions.add_parser("fit", help="features on eval/questions/train.jsonl, logistic regression, threshold calibrated on dev.jsonl")
     fit.add_argument("--out", type=Path, default=None, help="model file (default: <data_dir>/abstention.json; the shipped one is assistant/data/abstention.json)")
-    fit.add_argument("--max-false-abstention", type=_share, default=0.03, help="the most answerable questions (dev, and train out of fold) it may refuse, as a share (default 0.03)")
+    fit.add_argument("--max-false-abstention", type=_share, default=0.03, help="the most answerable dev questions it may refuse, as a share (default 0.03)")
     fit.set_defaults(handler=_fit)
 
 

@@ -1,13 +1,12 @@
-"""Fit the abstention decision on the question bank: features on train, a logistic regression, a calibrated threshold.
+"""Fit the abstention decision on the question bank: features on train, a logistic regression, a threshold calibrated on dev.
 
 Every question is run through retrieval and the evidence stage exactly as
 ``Assistant.ask`` would (a follow-up rewritten with the question it follows),
 so the model learns from the signals it will see in use. The fit is L2-regularised
 logistic regression by Newton's method on standardised features: a few
 hundred labelled questions suffice, and every weight can be read. The
-threshold is the lowest probability at which the false-abstention rate stays
-within ``max_false_abstention`` on dev and on train scored out of fold, which
-keeps the most unanswerable questions refused.
+threshold is the lowest probability at which dev's false-abstention rate stays
+within ``max_false_abstention``, which keeps the most unanswerable questions refused.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from assistant.question import rewrite_follow_up
 from assistant.retrieve import Retriever
 
 L2 = 1.0
-FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -87,13 +85,14 @@ def calibrate(probabilities: np.ndarray, unanswerable: np.ndarray, max_false_abs
     return float(ordered[allowed] + 1e-9) if allowed < len(ordered) else 0.0
 
 
-def logistic_model(rows: Sequence[Labelled], trained_on: dict) -> AbstentionModel:
-    """The logistic regression on the standardised features of ``rows``, its threshold not yet calibrated."""
-    x, y = _matrix(rows)
+def fit_abstention(train: Sequence[Labelled], dev: Sequence[Labelled], max_false_abstention: float, trained_on: dict) -> AbstentionModel:
+    """Fit on train (questions naming a provision are always answered, so they teach nothing), calibrate on dev."""
+    usable = [row for row in train if not row.named]
+    x, y = _matrix(usable)
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales == 0] = 1.0
     weights, bias = fit_logistic((x - means) / scales, y)
-    return AbstentionModel(
+    model = AbstentionModel(
         weights={name: float(w) for name, w in zip(FEATURES, weights, strict=True)},
         bias=bias,
         means={name: float(m) for name, m in zip(FEATURES, means, strict=True)},
@@ -101,36 +100,10 @@ def logistic_model(rows: Sequence[Labelled], trained_on: dict) -> AbstentionMode
         threshold=0.5,
         trained_on=trained_on,
     )
-
-
-def out_of_fold(rows: Sequence[Labelled]) -> np.ndarray:
-    """Each row's probability from a model fitted on the other folds (row i in fold i mod ``FOLDS``)."""
-    folds = np.arange(len(rows)) % FOLDS
-    out = np.zeros(len(rows))
-    for fold in range(FOLDS):
-        model = logistic_model([row for row, f in zip(rows, folds, strict=True) if f != fold], {})
-        for i in np.flatnonzero(folds == fold):
-            out[i] = model.probability(rows[i].features)
-    return out
-
-
-def fit_abstention(train: Sequence[Labelled], dev: Sequence[Labelled], max_false_abstention: float, trained_on: dict) -> AbstentionModel:
-    """Fit on train (questions naming a provision are always answered, so they teach nothing); calibrate on dev
-    together with train scored out of fold.
-
-    A 3% bound set on dev's 244 answerable questions alone moved with a handful of them
-    (3% on dev became 5.9% on test); pooled with train's answerable questions scored by
-    models that never saw them, about 1,000 in all, the threshold holds steadier
-    (docs/experiments.md, abstention).
-    """
-    usable = [row for row in train if not row.named]
-    model = logistic_model(usable, trained_on)
     scored = [row for row in dev if not row.named]
-    probabilities = np.concatenate([np.array([model.probability(row.features) for row in scored]), out_of_fold(usable)])
-    unanswerable = np.array([row.unanswerable for row in scored] + [row.unanswerable for row in usable])
-    threshold = calibrate(probabilities, unanswerable, max_false_abstention)
-    calibration = {"max_false_abstention": max_false_abstention, "on": f"dev and train scored out of fold ({FOLDS} folds)"}
-    return replace(model, threshold=threshold, trained_on={**trained_on, "calibration": calibration})
+    probabilities = np.array([model.probability(row.features) for row in scored])
+    threshold = calibrate(probabilities, np.array([row.unanswerable for row in scored]), max_false_abstention)
+    return replace(model, threshold=threshold, trained_on={**trained_on, "max_false_abstention_on_dev": max_false_abstention})
 
 
 def rates(model: AbstentionModel, rows: Sequence[Labelled]) -> tuple[float, float]:

@@ -2,11 +2,12 @@
 
 Three sources, none an evaluation set:
 
-* **Written questions** (``assistant/data/reranker_questions.jsonl``, 1,907):
+* **Written questions** (``assistant/data/reranker_questions.jsonl``, 3,503):
   staff-style questions written from the law text for every substantive
   provision, in everyday words and scenarios, several aimed at what sets a
-  provision apart from its neighbour. Near copies of development, gold or
-  answer-case questions were removed (tests/test_reranker.py keeps it so).
+  provision apart from its neighbour. Near copies of development, gold,
+  answer-case or bank dev and test questions were removed (tests/test_reranker.py
+  keeps it so).
 * **The question bank's train split** (``eval/questions/train.jsonl``): the
   answerable items other than follow-ups (which need their history), most of
   them scenarios in staff words, written apart from the dev and test splits.
