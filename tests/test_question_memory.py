@@ -10,6 +10,7 @@ import pytest
 from assistant.records import TrainingQuestion
 from assistant.retrieve.candidates import Candidate
 from assistant.retrieve.question_memory import QuestionMemory
+from assistant.retrieve.second_stage import MEMORY_ONLY, in_document, kept_first
 
 
 def _memory(rows: list[tuple[str, list[float]]], known: set[str], neighbours: int, floor: float = 0.0) -> QuestionMemory:
@@ -63,10 +64,11 @@ def test_a_provision_only_the_memory_names_joins_the_shortlist_on_one_scale(retr
     reranker = retriever.reranker
     read = [Candidate("etra-2006/5.2.1", {"rerank": 2.5}, 0), Candidate("etra-2006/4.1.1", {"rerank": 1.5}, 0)]
     ranked = reranker.with_memory(vector, read, read=2, rest=[])
-    uids = [c.uid for c in ranked]
-    assert uids.index("etra-2006/2.1.1") == 1  # below the first (2.5), above the second (1.5): -0.5 + 2.5 x ~1.0
-    joined = ranked[1]
+    joined = next(c for c in ranked if c.uid == "etra-2006/2.1.1")
     assert joined.scores["memory"] == pytest.approx(1.0, abs=1e-3)
+    # It starts at MEMORY_ONLY and gains the weight times its vote, on the scale of the scores the cross-encoder read.
+    assert joined.scores["rerank"] == pytest.approx(MEMORY_ONLY + reranker.memory_weight * joined.scores["memory"])
+    assert [c.scores["rerank"] for c in ranked] == sorted((c.scores["rerank"] for c in ranked), reverse=True)
     assert retriever.table.row_uid[joined.best_row] == "etra-2006/2.1.1"
 
 
@@ -83,3 +85,20 @@ def test_weight_zero_turns_the_memory_off(built_index_settings):
     plain = Retriever(corpus, load_index(settings, corpus, embedder), embedder, settings)
     hits = plain.retrieve("A parent keeps her son home to help on the farm. What can the school do?", mode="full")
     assert hits and all("memory" not in h.scores for h in hits)
+
+
+def test_a_decisive_leader_stays_first_with_a_score_above_the_rest():
+    """The rules' leader led the runner-up by 0.6; the memory then lifted another provision to 3.0. The leader stays
+    first, scored 3.6, so scores still fall with rank and the margin reads as a clear lead."""
+    leader, runner_up = Candidate("etra-2006/2.1.1", {"rerank": 1.6}, 0), Candidate("etra-2006/2.1.2", {"rerank": 1.0}, 0)
+    ranked = [Candidate("etra-2006/1.1.3", {"rerank": 3.0}, 0), Candidate("etra-2006/2.1.1", {"rerank": 1.0}, 0), Candidate("etra-2006/2.1.2", {"rerank": 0.4}, 0)]
+    kept = kept_first(ranked, leader, runner_up)
+    assert [c.uid for c in kept] == ["etra-2006/2.1.1", "etra-2006/1.1.3", "etra-2006/2.1.2"]
+    assert kept[0].scores["rerank"] == pytest.approx(3.6)
+    already_first = kept_first(list(reversed(ranked[1:])) + ranked[:1], leader, None)
+    assert already_first[0].uid == "etra-2006/2.1.1"
+
+
+def test_a_question_limited_to_one_document_only_takes_provisions_from_it():
+    assert in_document("vet-clusters/4", "vet-clusters") and in_document("etra-2006/2.1.1", None)
+    assert not in_document("etra-2006/2.1.1", "vet-clusters") and not in_document("etra-2006x/1", "etra-2006")

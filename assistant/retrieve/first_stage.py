@@ -203,7 +203,7 @@ class Retriever:
         query_vector = self.embedder.encode([query])[0] if mode != "bm25" else None
         candidates = self.first_stage(query, mode, document, query_vector)
         if mode == "full" and candidates:
-            candidates = self.reranker.rerank(query, query_vector, candidates)
+            candidates = self.reranker.rerank(query, query_vector, candidates, document)
         if named:
             by_uid = {c.uid: c for c in candidates}
             lifted = []

@@ -96,10 +96,11 @@ class Reranker:
         named |= {(m.group("part").upper(), "") for m in patterns.QUERY_PART_RE.finditer(query)}
         return named
 
-    def rerank(self, query: str, query_vector: np.ndarray | None, candidates: list[Candidate]) -> list[Candidate]:
+    def rerank(self, query: str, query_vector: np.ndarray | None, candidates: list[Candidate], document: str | None = None) -> list[Candidate]:
+        """The shortlist reordered; with ``document``, a provision joining it (a definition, the memory's choice) comes from that document only."""
         shortlist, rest = list(candidates[: self.depth]), list(candidates[self.depth :])
         terms = self.asked_terms(query)
-        defining = {uid for term in terms for uid in self.defines[term]}
+        defining = {uid for term in terms for uid in self.defines[term] if in_document(uid, document)}
         present = {c.uid for c in shortlist}
         # A definition the first stage missed joins the shortlist.
         shortlist.extend(self.joining(uid, rest, query_vector) for uid in sorted(defining - present))
@@ -131,11 +132,8 @@ class Reranker:
             scored = sorted(self.with_cross_encoder(query, head), key=by_rerank) + tail
             read = len(head)
         if self.memory is not None and query_vector is not None:
-            ranked = self.with_memory(query_vector, scored, read, rest)
-            if decisive:
-                # A decisive leader (a definition asked for, a Part named, a clear lead) stays first: the memory reorders the rest.
-                ranked.sort(key=lambda c: c.uid != scored[0].uid)
-            return ranked
+            ranked = self.with_memory(query_vector, scored, read, rest, document)
+            return kept_first(ranked, scored[0], scored[1] if len(scored) > 1 else None) if decisive else ranked
         return scored + rest
 
     def decisive(self, ranked: list[Candidate]) -> bool:
@@ -175,7 +173,7 @@ class Reranker:
             return found
         return Candidate(uid, {}, self.table.best_row_for(uid, query_vector))
 
-    def with_memory(self, query_vector: np.ndarray, scored: list[Candidate], read: int, rest: list[Candidate]) -> list[Candidate]:
+    def with_memory(self, query_vector: np.ndarray, scored: list[Candidate], read: int, rest: list[Candidate], document: str | None = None) -> list[Candidate]:
         """The reordered shortlist with the question memory's votes added, and the provisions it names joining it.
 
         The shortlist's scores are first put on one scale: those the cross-encoder
@@ -184,7 +182,7 @@ class Reranker:
         starts at ``MEMORY_ONLY``. Each voted provision then gains
         ``settings.question_memory_weight`` times its vote.
         """
-        votes = self.memory.votes(query_vector)
+        votes = {uid: vote for uid, vote in self.memory.votes(query_vector).items() if in_document(uid, document)}
         if not votes:
             return scored + rest
         rules = min_max({c.uid: c.scores["rerank"] for c in scored[read:]})
@@ -199,6 +197,27 @@ class Reranker:
             scores["rerank"] = standing[c.uid] + self.memory_weight * votes.get(c.uid, 0.0)
             out.append(Candidate(c.uid, scores, c.best_row))
         return sorted(out, key=by_rerank) + rest
+
+
+def in_document(uid: str, document: str | None) -> bool:
+    """Whether a provision (``document/provision``) is in the document a question is limited to (any, when None)."""
+    return document is None or uid.startswith(f"{document}/")
+
+
+def kept_first(ranked: list[Candidate], leader: Candidate, runner_up: Candidate | None) -> list[Candidate]:
+    """A decisive rules leader (a definition asked for, a Part named, a clear lead) first, the memory's order after it.
+
+    Its score is lifted above the best of the rest by the lead it had in the rules, so
+    scores still fall with rank and the second stage's margin reads as the clear
+    lead it is (the abstention decision weighs that margin).
+    """
+    lead = leader.scores["rerank"] - runner_up.scores["rerank"] if runner_up else 0.0
+    first = next(c for c in ranked if c.uid == leader.uid)
+    others = [c for c in ranked if c.uid != leader.uid]
+    best_other = max((c.scores["rerank"] for c in others if "rerank" in c.scores), default=first.scores["rerank"])
+    if first.scores["rerank"] <= best_other:
+        first = Candidate(first.uid, {**first.scores, "rerank": best_other + lead}, first.best_row)
+    return [first, *others]
 
 
 def by_rerank(candidate: Candidate) -> tuple[float, str]:
