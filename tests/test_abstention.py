@@ -218,3 +218,13 @@ def test_the_fit_command_refuses_a_false_abstention_bound_that_is_not_a_share(va
     with pytest.raises(SystemExit) as exited:
         main(["abstention", "fit", "--max-false-abstention", value])
     assert exited.value.code == 2 and "--max-false-abstention" in capsys.readouterr().err
+
+
+def test_a_refusal_is_called_delegated_only_when_a_detail_left_elsewhere_is_asked_for(tmp_path, evidence):
+    """Delegating words in the quoted segment do not make "what can we do?" a matter the Act leaves to the regulations."""
+    refusing = decision_with(tmp_path, model(cross_encoder_top=5.0))
+    words = "'in accordance with the regulations' in s 2.1.1(b)"
+    scenario = Evidence("A parent keeps her son home to work on the farm. What can we do?", evidence.hits, evidence.ranked, False)
+    assert refusing.decide(scenario, words).kind == "not_in_sources"
+    detail = Evidence("What are the requirements for registering a child for home schooling?", evidence.hits, evidence.ranked, False)
+    assert refusing.decide(detail, words).kind == "delegated"

@@ -15,7 +15,8 @@ An abstention has a kind, told to staff in one plain sentence
 (``STAFF_REASONS``), with the technical detail kept apart for administrators.
 The question's own words give two kinds: advice or an opinion asked for, and
 another jurisdiction's law; the answerer adds "delegated" when the provision it
-would quote leaves the matter to another instrument
+would quote leaves the matter to another instrument and the question asks for a
+detail such an instrument holds
 (``assistant.answer.compose.delegation_in``); anything else is "not in the sources".
 """
 
@@ -188,7 +189,8 @@ class AbstentionDecision:
             return None
         features = abstention_features(evidence)
         p = self.model.probability(features)
-        kind = kind_of(question, delegation is not None)
+        # Refused by the model, the matter is called delegated only when a detail such words leave elsewhere is asked for.
+        kind = kind_of(question, delegation is not None and bool(DETAIL_ASKED_RE.search(question)))
         if p >= self.threshold:
             detail = f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {self.threshold:.2f}; strongest signal: {self.model.strongest(features)})"
         elif kind == "advice_or_opinion":
