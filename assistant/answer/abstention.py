@@ -190,14 +190,15 @@ class AbstentionDecision:
         features = abstention_features(evidence)
         p = self.model.probability(features)
         # Refused by the model, the matter is called delegated only when a detail such words leave elsewhere is asked for.
-        kind = kind_of(question, delegation is not None and bool(DETAIL_ASKED_RE.search(question)))
+        asked = DETAIL_ASKED_RE.search(question)
+        kind = kind_of(question, delegation is not None and asked is not None)
         if p >= self.threshold:
             detail = f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {self.threshold:.2f}; strongest signal: {self.model.strongest(features)})"
         elif kind == "advice_or_opinion":
             detail = f"the question asks for advice or an opinion ('{ADVICE_ASKED_RE.search(question).group(0)}'; unanswerable probability {p:.2f})"
         elif kind == "out_of_jurisdiction" and (law := ELSEWHERE_LAW_RE.search(question)):
             detail = f"the question names another jurisdiction's law ('{law.group(0).strip()}'; unanswerable probability {p:.2f})"
-        elif delegation is not None and not (figure_stated and evidence.wants_number) and (asked := DETAIL_ASKED_RE.search(question)):
+        elif delegation is not None and not (figure_stated and evidence.wants_number) and asked is not None:
             kind, detail = "delegated", f"the question asks for a detail ('{asked.group(0)}') the Act leaves to another instrument (unanswerable probability {p:.2f})"
         else:
             return None

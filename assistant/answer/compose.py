@@ -56,8 +56,8 @@ class Delegation:
         unit = self.unit
         if HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text):
             return True
-        used = [t for t in q_terms if t in set(content_terms(self.provision.text))]
-        key = max(used, key=weights.weight, default=None)
+        provision_words = set(content_terms(self.provision.text))
+        key = max((t for t in q_terms if t in provision_words), key=weights.weight, default=None)
         return any(
             item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or _shares_root(key, content_terms(item.segment.full_text)))
             for item in chosen
