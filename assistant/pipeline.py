@@ -14,8 +14,10 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer, GenerativeAnswerer
+from assistant.answer.short import ShortAnswerer
 from assistant.corpus import Corpus, DocumentInfo, load_corpus
 from assistant.embed import Embedder
+from assistant.generator import ShortAnswerModel
 from assistant.errors import InvalidQuestionError
 from assistant.index import ensure_index, load_index
 from assistant.question import clean_question, rewrite_follow_up
@@ -85,6 +87,8 @@ class Assistant:
         self.retriever = retriever
         self.extractive = ExtractiveAnswerer(corpus, embedder, settings)
         self.generative = GenerativeAnswerer(corpus, settings, self.extractive)
+        self.short_model = ShortAnswerModel(settings, embedder.encode) if settings.short_answer_writer == "model" else None
+        self.short = ShortAnswerer(self.extractive.term_weights, self.short_model)
 
     @classmethod
     def load(cls, settings: Settings | None = None, build_if_missing: bool = True) -> Assistant:
@@ -100,6 +104,8 @@ class Assistant:
             retriever.reranker.cross_encoder.load()
         assistant = cls(settings, corpus, vectors, retriever)
         assistant.extractive.abstention.model  # noqa: B018 - a missing or corrupt abstention model stops start-up, not the first question
+        if assistant.short_model is not None and settings.generative_model.strip():
+            assistant.short_model.load()  # a configured model that cannot load stops start-up with its reason
         return assistant
 
     # --- properties ------------------------------------------------------------------------
@@ -165,10 +171,11 @@ class Assistant:
         mode: str | None = None,
         history: Sequence[tuple[str, str]] | None = None,
         retrieval_mode: str | None = None,
+        short_answer: bool = True,
     ) -> Answer:
-        """Answer one question; ``history`` is the earlier turns as (question, answer text) pairs."""
+        """Answer one question; ``history`` is the earlier turns as (question, answer text) pairs; ``short_answer=False`` skips the plain answer."""
         final = None
-        for item in self.ask_stream(question, k=k, document=document, mode=mode, history=history, retrieval_mode=retrieval_mode):
+        for item in self.ask_stream(question, k=k, document=document, mode=mode, history=history, retrieval_mode=retrieval_mode, short_answer=short_answer):
             final = item
         assert isinstance(final, Answer)
         return final
@@ -181,6 +188,7 @@ class Assistant:
         mode: str | None = None,
         history: Sequence[tuple[str, str]] | None = None,
         retrieval_mode: str | None = None,
+        short_answer: bool = True,
     ) -> Iterator[str | Answer]:
         """Text chunks as the answer is written, then the checked ``Answer`` (which may differ: see ``Answer.fallback``)."""
         cleaned, rewritten, standalone, hits, answerer, timings, answer_started, started = self._prepare(
@@ -195,6 +203,10 @@ class Assistant:
         assert final is not None
         done = time.perf_counter()
         timings["answer"] = (done - answer_started) * 1000
+        if short_answer:
+            final = self.short.add_to(standalone, final)
+            timings["short_answer"] = (time.perf_counter() - done) * 1000
+            done = time.perf_counter()
         timings["total"] = (done - started) * 1000
         yield final.model_copy(
             update={"question": cleaned, "rewritten_question": rewritten, "timings_ms": {name: round(ms, 2) for name, ms in timings.items()}}

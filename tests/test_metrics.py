@@ -222,3 +222,16 @@ def test_aggregate_reports_abstention_rates_and_leaves_inapplicable_metrics_empt
     only_answerable = aggregate([answered])
     assert only_answerable["abstention_recall"] is None
     assert aggregate([])["recall@5"] is None
+
+
+def test_short_answers_are_scored_for_key_facts_and_numbers_in_the_quotes():
+    common = dict(answerable=True, expected=["d/1"], ranked=["d/1"], cited=["d/1"], abstained=False, answer_text="“aged 6 to 17” [1]", key_facts=["17"], latency_ms=1.0)
+    quotes = "not less than 6 nor more than 17 years of age"
+    right = score_item(**common, short_answer="Until 17 [1].", short_by="model", quotes=quotes)
+    wrong = score_item(**common, short_answer="Until 18 [1].", short_by="model", quotes=quotes)
+    missing = score_item(**common, short_answer=None, quotes=quotes)
+    assert (right.short_answered, right.short_key_fact_recall, right.short_by_model, right.short_numbers_in_quotes) == (True, 1.0, True, True)
+    assert (wrong.short_key_fact_recall, wrong.short_numbers_in_quotes) == (0.0, False)
+    assert (missing.short_answered, missing.short_key_fact_recall, missing.short_numbers_in_quotes) == (False, None, None)
+    summary = aggregate([right, wrong, missing])
+    assert summary["short_answer_rate"] == pytest.approx(2 / 3) and summary["short_numbers_in_quotes"] == 0.5

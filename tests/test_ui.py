@@ -42,7 +42,7 @@ class QuotingAssistant:
         self.settings = settings
         self.histories: list[object] = []
 
-    def ask(self, question, k=None, document=None, mode=None, history=None) -> Answer:
+    def ask(self, question, k=None, document=None, mode=None, history=None, short_answer=True) -> Answer:
         self.histories.append(history)
         if "explode" in question:
             raise RuntimeError("index file truncated at byte 4096")

@@ -43,6 +43,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def format_answer(answer: Answer) -> str:
     """The answer as staff read it: text, then each citation with its document version."""
     lines = [answer.text, ""]
+    if answer.short_answer:
+        by = "checked model answer" if answer.short_answer_by == "model" else "from the quoted law"
+        lines[0:0] = [f"{answer.short_answer}   ({by})", ""]
     if answer.rewritten_question:
         lines.insert(0, f"(understood as: {answer.rewritten_question})\n")
     for number, citation in enumerate(answer.citations, start=1):
@@ -106,6 +109,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     assistant = Assistant.load(settings)
     print(f"loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if assistant.short_model is not None:
+        started = time.perf_counter()
+        assistant.short_model.load()
+        print(f"short-answer model {assistant.short_model.model_id} loaded in {time.perf_counter() - started:.1f} s (target <= 10 s)", file=sys.stderr)
     if not args.cold:
         started = time.perf_counter()
         count = assistant.warm()
@@ -116,11 +123,13 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     totals: list[float] = []
     stages: dict[str, list[float]] = {}
     abstained = 0
+    answered_flags: list[bool] = []
     for question in questions:
         t = time.perf_counter()
         answer = assistant.ask(question, mode="extractive")
         totals.append((time.perf_counter() - t) * 1000)
         abstained += answer.abstained
+        answered_flags.append(not answer.abstained)
         for stage, ms in answer.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
     print(f"extractive ask latency over {len(totals)} questions: p50 {percentile(totals, 50):.0f} ms, p95 {percentile(totals, 95):.0f} ms, "
@@ -128,5 +137,9 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     for stage in ("retrieve", "answer"):
         if stage in stages:
             print(f"  {stage}: p50 {percentile(stages[stage], 50):.0f} ms, p95 {percentile(stages[stage], 95):.0f} ms")
+    if "short_answer" in stages:
+        timed = [ms for ms, answered in zip(stages["short_answer"], answered_flags, strict=True) if answered]
+        print(f"  short answer ({settings.short_answer_writer}) over {len(timed)} answered: p50 {percentile(timed, 50):.0f} ms, p95 {percentile(timed, 95):.0f} ms"
+              + (" (targets for the model: p50 <= 1500 ms, p95 <= 3000 ms)" if settings.short_answer_writer == "model" else ""))
     print(f"  abstained on {abstained} of {len(totals)}")
     return 0

@@ -13,6 +13,8 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from assistant.answer.claims import stated_numbers
+
 # A pinpoint hanging off a provision id: "2.6.9(1A)(a)", "Sch 2 cl 2(3)".
 _PINPOINT_RE = re.compile(r"\s*\(.*$")
 # Every hyphen and dash a drafter or a model might type, so "non-government"
@@ -204,6 +206,12 @@ class ItemScore:
     abstain_kind_right: bool | None = None
     delegation_cited: bool | None = None
     delegated: bool = False
+    # Answered answerable items: whether a short answer was shown, its key facts, and whether a model wrote it.
+    # Any shown short answer: whether every number it states occurs in the quotes of the answer's citations.
+    short_answered: bool | None = None
+    short_key_fact_recall: float | None = None
+    short_by_model: bool | None = None
+    short_numbers_in_quotes: bool | None = None
 
 
 def score_item(
@@ -219,6 +227,9 @@ def score_item(
     abstain_kind: str | None = None,
     expected_kinds: Collection[str] = (),
     delegated_by: str | None = None,
+    short_answer: str | None = None,
+    short_by: str | None = None,
+    quotes: str = "",
 ) -> ItemScore:
     """Score one gold item from provision keys (see ``provision_key``) and the answer.
 
@@ -230,6 +241,8 @@ def score_item(
       assistant answered (an abstention is counted by the false-abstention rate
       instead, so it is not punished twice);
     - CRAG score: every item;
+    - short answers: shown on answerable items answered, their key facts, who wrote them;
+      every shown short answer: whether its numbers all occur in the cited quotes;
     - the abstention's kind: unanswerable items with ``expected_kinds`` (right when
       abstained with one of them); whether a delegated answer cites ``delegated_by``: items
       recording it that were answered as delegated.
@@ -255,6 +268,10 @@ def score_item(
         abstain_kind_right=None if answerable or not expected_kinds else abstained and abstain_kind in expected_kinds,
         delegation_cited=provision_level(delegated_by) in cited_keys if delegated_by and abstained and abstain_kind == "delegated" else None,
         delegated=abstained and abstain_kind == "delegated",
+        short_answered=bool(short_answer) if answered else None,
+        short_key_fact_recall=key_fact_recall(short_answer, key_facts) if answered and short_answer else None,
+        short_by_model=short_by == "model" if answered and short_answer else None,
+        short_numbers_in_quotes=stated_numbers(short_answer) <= stated_numbers(quotes) if short_answer else None,
     )
 
 
@@ -274,6 +291,10 @@ METRIC_NAMES: tuple[str, ...] = (
     "abstain_kind_accuracy",
     "delegation_cited",
     "false_delegation_rate",
+    "short_answer_rate",
+    "short_key_fact_recall",
+    "short_by_model_rate",
+    "short_numbers_in_quotes",
     "latency_p50_ms",
     "latency_p95_ms",
 )
@@ -314,6 +335,10 @@ def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
         "abstain_kind_accuracy": mean(None if s.abstain_kind_right is None else float(s.abstain_kind_right) for s in unanswerable),
         "delegation_cited": mean(None if s.delegation_cited is None else float(s.delegation_cited) for s in scores),
         "false_delegation_rate": mean(float(s.delegated) for s in answerable),
+        "short_answer_rate": mean(None if s.short_answered is None else float(s.short_answered) for s in scores),
+        "short_key_fact_recall": mean(s.short_key_fact_recall for s in scores),
+        "short_by_model_rate": mean(None if s.short_by_model is None else float(s.short_by_model) for s in scores),
+        "short_numbers_in_quotes": mean(None if s.short_numbers_in_quotes is None else float(s.short_numbers_in_quotes) for s in scores),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }

@@ -37,6 +37,10 @@ HEADLINE = (
     ("abstain_kind_accuracy", "Abstained with the right kind (unanswerable)"),
     ("delegation_cited", "Delegated answers citing the delegating provision"),
     ("false_delegation_rate", "Answered as delegated (answerable)"),
+    ("short_answer_rate", "Short answer shown (answered)"),
+    ("short_key_fact_recall", "Key facts in the short answer"),
+    ("short_by_model_rate", "Short answers the model wrote"),
+    ("short_numbers_in_quotes", "Short answers whose numbers are all in the quotes"),
     ("latency_p50_ms", "Latency p50 (ms)"),
     ("latency_p95_ms", "Latency p95 (ms)"),
 )

@@ -56,6 +56,8 @@ class ItemResult(Record):
     key_facts: list[str]
     retrieved: list[RankedProvision]
     answer: str
+    short_answer: str | None = None
+    short_answer_by: str | None = None
     citations: list[CitedProvision]
     abstained: bool
     abstain_kind: str | None = None

@@ -126,6 +126,9 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         abstain_kind=answer.abstain_kind if answer else None,
         expected_kinds=item.abstain_kinds,
         delegated_by=item.delegated_by.key if item.delegated_by else None,
+        short_answer=answer.short_answer if answer else None,
+        short_by=answer.short_answer_by if answer else None,
+        quotes=" ".join(c.quote for c in answer.citations) if answer else "",
     )
     return ItemResult(
         id=item.id,
@@ -141,6 +144,8 @@ def result_for(item: GoldItem, answer: Answer | None, latency_ms: float, error: 
         key_facts=item.key_facts,
         retrieved=retrieved,
         answer=text,
+        short_answer=answer.short_answer if answer else None,
+        short_answer_by=answer.short_answer_by if answer else None,
         citations=citations,
         abstained=abstained,
         abstain_kind=answer.abstain_kind if answer else None,

@@ -105,7 +105,7 @@ async def ask(body: AskRequest, request: Request) -> Answer:
     state = _state(request)
     assistant = state.require()
     _check_document(assistant, body.document)
-    answer = await state.pool.run(assistant.ask, body.question, k=body.k, document=body.document, mode=body.mode)
+    answer = await state.pool.run(assistant.ask, body.question, k=body.k, document=body.document, mode=body.mode, short_answer=body.short_answer)
     fields: dict[str, Any] = {
         "event": "ask",
         "request_id": request_id_var.get(),

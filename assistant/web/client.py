@@ -65,8 +65,9 @@ class Client:
         self._sleep = sleep
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
 
-    def ask(self, question: str, *, k: int | None = None, document: str | None = None, mode: str | None = None) -> Answer:
-        body = _without_none({"question": question, "k": k, "document": document, "mode": mode})
+    def ask(self, question: str, *, k: int | None = None, document: str | None = None, mode: str | None = None, short_answer: bool = False) -> Answer:
+        """``short_answer=True`` asks for the checked plain-language answer too (slower)."""
+        body = _without_none({"question": question, "k": k, "document": document, "mode": mode, "short_answer": short_answer or None})
         return Answer.model_validate(self._request("POST", "/api/v1/ask", json=body))
 
     def search(self, query: str, *, k: int | None = None, document: str | None = None, mode: str | None = None) -> list[Hit]:

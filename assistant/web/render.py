@@ -55,6 +55,7 @@ CONVERSATION_CSS = _SHARED_CSS + """
 .rewritten { margin: 4px 12px 0; }
 .a { margin-top: 8px; padding: 10px 14px; border-left: 4px solid #2563eb; background: #f8fafc; color: #111827; border-radius: 0 10px 10px 0; }
 .a p { margin: 0 0 8px 0; }
+.short-answer p { font-size: 1.12em; font-weight: 600; margin-bottom: 10px; }
 .a.abstained { border-left-color: #d97706; background: #fffbeb; }
 .a.error { border-left-color: #dc2626; background: #fef2f2; }
 .a.streaming { border-left-color: #93c5fd; }
@@ -143,8 +144,8 @@ def document_stamps(corpus: Corpus, answer: Answer) -> list[str]:
     return stamps
 
 
-def render_answer_text(answer: Answer, turn_index: int) -> str:
-    """The answer's paragraphs, escaped, with each marker [n] replaced by the chip of citation n."""
+def render_answer_text(answer: Answer, turn_index: int, text: str | None = None) -> str:
+    """The answer's paragraphs (or ``text``, e.g. its short answer), escaped, with each marker [n] replaced by the chip of citation n."""
 
     def chips(match: re.Match[str]) -> str:
         out = []
@@ -157,7 +158,7 @@ def render_answer_text(answer: Answer, turn_index: int) -> str:
                 out.append(esc(f"[{number}]"))
         return "".join(out)
 
-    paragraphs = [p for p in re.split(r"\n\s*\n", answer.text.strip()) if p.strip()]
+    paragraphs = [p for p in re.split(r"\n\s*\n", (answer.text if text is None else text).strip()) if p.strip()]
     rendered = []
     for paragraph in paragraphs:
         # Markers are digits and commas only, so escaping first leaves them intact for the substitution.
@@ -195,6 +196,9 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
     if answer.abstained:
         kind = ABSTAIN_KIND_LABELS.get(answer.abstain_kind or "")
         parts.append(f'<div class="badge abstain">Not answered by the law text{esc(": " + kind) if kind else ""}</div>')
+    if answer.short_answer:
+        # The plain answer first, in larger type; the quotes it rests on follow.
+        parts.append(f'<div class="short-answer">{render_answer_text(answer, turn_index, answer.short_answer)}</div>')
     parts.append(render_answer_text(answer, turn_index))
     if answer.abstained and answer.abstain_reason:
         # Staff see the plain sentence; the technical detail is kept in the record for administrators.
@@ -304,7 +308,7 @@ def panel_message(text: str) -> str:
 
 def plain_text(corpus: Corpus, answer: Answer) -> str:
     """The answer with its citations as plain text, for pasting into an email or a case note."""
-    lines = [f"Q: {answer.question}", "", answer.text.strip()]
+    lines = [f"Q: {answer.question}", ""] + ([answer.short_answer, ""] if answer.short_answer else []) + [answer.text.strip()]
     if answer.citations:
         lines += ["", "Citations:"]
         lines += [f"[{i}] {c.label} ({c.heading}): “{c.quote}”" for i, c in enumerate(answer.citations, 1)]

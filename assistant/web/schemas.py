@@ -37,6 +37,11 @@ class AskRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=MAX_K, description="How many provisions to retrieve; the server default when omitted.")
     document: DocumentId | None = Field(default=None, description="Answer from this document only.")
     mode: AnswerMode | None = Field(default=None, description="'extractive' quotes the law; 'generative' writes with a local model. Server default when omitted.")
+    short_answer: bool = Field(
+        default=False,
+        description="Also write `short_answer`: one or two plain sentences by the local model, every claim checked against the quotes "
+        "(about a second more per question on a small CPU). Off by default so tools that only need citations stay fast.",
+    )
 
     @field_validator("question", mode="before")
     @classmethod

@@ -1,0 +1,187 @@
+"""Short answers: one or two plain sentences above the quotes, written by a local model or taken from the quote, every claim checked.
+
+Staff want the answer first ("Until 17 …") and the law's words beneath it. A
+model's sentences are shown only when ``assistant.answer.claims`` finds every
+number, month and party they state in the quotes they cite and no flipped
+"must not"; anything else is removed and counted. When no sentence survives, or
+no model is configured, the short answer is extractive: the clause of a cited
+quote that shares most with the question (a stated quantity first when the
+question asks for one), trimmed to a readable sentence. Abstentions get none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.answer.claims import Quoted, check_sentences
+from assistant.answer.lexical import TermWeights, content_terms
+from assistant.patterns import (
+    HAS_NUMBER_RE,
+    LEAD_IN_END_RE,
+    LEADING_LABEL_RE,
+    NUMBER_WORD_VALUES,
+    NUMBER_QUESTION_RE,
+    SENTENCE_BREAK_IN_LINE_RE,
+    TRAILING_JOINER_RE,
+)
+from assistant.records import Answer
+
+# The longest extractive short answer, in words; a longer clause is cut at a word boundary.
+MAX_CLAUSE_WORDS = 45
+# How many of the answer's citations a short answer may rest on (the first ones are the best supported).
+MAX_QUOTES = 3
+# How much a clause of a later quote must outscore one of the first (the best supported) to be chosen.
+FIRST_QUOTE_PREFERENCE = 0.5
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """A short answer and who wrote it; ``removed`` counts model sentences the claim checks dropped."""
+
+    text: str
+    by: str  # "model" or "extractive"
+    removed: int = 0
+    note: str = ""
+
+
+def quoted_of(answer: Answer) -> list[Quoted]:
+    """The quotes a short answer may cite, numbered as ``answer.citations``."""
+    return [Quoted(c.quote, c.heading) for c in answer.citations[:MAX_QUOTES]]
+
+
+def clauses(quote: str) -> list[str]:
+    """The readable pieces of a quote: its lines, sentences and semicolon-separated clauses, without labels and joiners."""
+    pieces = []
+    for line in _joined_lines(quote):
+        for sentence in SENTENCE_BREAK_IN_LINE_RE.split(line):
+            for part in re.split(r";\s+", sentence):
+                part = TRAILING_JOINER_RE.sub("", LEADING_LABEL_RE.sub("", part.strip())).strip(" ,;:—–-")
+                if len(part.split()) >= 3:
+                    pieces.append(part)
+    return pieces
+
+
+def _counts(word: str) -> bool:
+    """A number ("one or more", "6 or 7"): a clause is never cut after one."""
+    word = word.lower().strip(",;")
+    return word.isdigit() or word in NUMBER_WORD_VALUES
+
+
+def _joined_lines(quote: str) -> list[str]:
+    """The quote's lines with each lead-in ("… must not—", "… the following:") joined to the line after it, so no clause stops mid-thought."""
+    lines: list[str] = []
+    for line in (raw.strip() for raw in quote.splitlines()):
+        if not line:
+            continue
+        if lines and not re.search(r"[.;]\s*(?:or|and)?$", lines[-1]):
+            lines[-1] = f"{lines[-1].rstrip('—–-: ')} {LEADING_LABEL_RE.sub('', line)}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def readable(clause: str) -> str:
+    """A clause as a sentence: capitalised, no closing punctuation (the marker and stop follow), and at most
+    MAX_CLAUSE_WORDS words: a longer one ends at its last comma or "and"/"or" within the limit (past its first
+    15 words), else is cut with "…"."""
+    words = clause.split()
+    if len(words) <= MAX_CLAUSE_WORDS:
+        text = " ".join(words)
+    else:
+        joints = [i for i in range(15, MAX_CLAUSE_WORDS) if words[i - 1].endswith(",") or (words[i].lower() in ("and", "or") and not _counts(words[i - 1]))]
+        text = " ".join(words[: joints[-1]]) if joints else " ".join(words[:MAX_CLAUSE_WORDS]) + " …"
+    text = text.rstrip(" .;:,")
+    return text[:1].upper() + text[1:]
+
+
+def extractive_short_answer(question: str, answer: Answer, weights: TermWeights) -> str | None:
+    """The cited clause that best answers the question, as one sentence with its marker; None for an abstention."""
+    if answer.abstained or not answer.citations:
+        return None
+    terms = set(content_terms(question))
+    wants_number = bool(NUMBER_QUESTION_RE.search(question))
+    best: tuple[float, int, str] | None = None
+    for n, text in _quotes_with_lead_ins(answer):
+        for clause in clauses(text):
+            score = weights.overlap(terms, clause) + (0.5 if wants_number and HAS_NUMBER_RE.search(clause) else 0.0) - FIRST_QUOTE_PREFERENCE * (n - 1)
+            if best is None or score > best[0]:
+                best = (score, n, clause)
+    if best is None:
+        return None
+    return f"{readable(best[2])} [{best[1]}]."
+
+
+def _quotes_with_lead_ins(answer: Answer) -> list[tuple[int, str]]:
+    """Each cited quote numbered as cited; a lead-in quote ("… must not—") followed by a quote of the same provision is read with it."""
+    cited = answer.citations[:MAX_QUOTES]
+    out = []
+    for n, citation in enumerate(cited, start=1):
+        following = cited[n] if n < len(cited) else None
+        if LEAD_IN_END_RE.search(citation.quote) and following is not None and following.provision_id == citation.provision_id:
+            out.append((n, f"{citation.quote.rstrip().rstrip('—–-:').rstrip()} {LEADING_LABEL_RE.sub('', following.quote.lstrip())}"))
+        elif not LEAD_IN_END_RE.search(citation.quote):
+            out.append((n, citation.quote))
+    return out or [(1, cited[0].quote)]
+
+
+def checked_model_answer(text: str, quoted: Sequence[Quoted], max_sentences: int = 2) -> tuple[str, int]:
+    """The model's sentences that pass every claim check (at most ``max_sentences``), and how many were removed."""
+    kept, removed = [], 0
+    for sentence in check_sentences(text, quoted):
+        if sentence.problems:
+            removed += 1
+        elif len(kept) < max_sentences:
+            kept.append(_one_marker_form(sentence.text))
+    return " ".join(kept), removed
+
+
+def _one_marker_form(sentence: str) -> str:
+    """"Yes [1]." and "Yes. [1]" both become "Yes [1]."; markers gathered at the end of the sentence."""
+    found = re.findall(r"\[(\d+(?:\s*,\s*\d+)*)\]", sentence)
+    numbers = list(dict.fromkeys(int(n) for group in found for n in re.split(r"\s*,\s*", group)))
+    body = re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", sentence).strip().rstrip(".!?").strip()
+    return f"{body} [{', '.join(map(str, numbers))}]."
+
+
+class ShortAnswerer:
+    """Adds a checked short answer to an ``Answer``: the model's when a writer is given and a sentence survives, else extractive."""
+
+    def __init__(self, weights: TermWeights, write: Callable[[str, list[Quoted]], str] | None = None):
+        # ``write`` drafts from the question and numbered quotes; its ``model_id`` and ``sha256`` (once loaded) are recorded.
+        self.weights = weights
+        self.write = write
+
+    def short(self, question: str, answer: Answer) -> ShortAnswer | None:
+        if answer.abstained or not answer.citations:
+            return None
+        removed, note = 0, ""
+        if self.write is not None:
+            quoted = quoted_of(answer)
+            try:
+                text, removed = checked_model_answer(self.write(question, quoted), quoted)
+            except Exception as exc:  # a broken model must cost the short answer, not the answer
+                text, note = "", f"the model failed ({exc})"
+            if text:
+                return ShortAnswer(text, "model", removed)
+            note = note or f"no model sentence passed the claim checks ({removed} removed)"
+        text = extractive_short_answer(question, answer, self.weights)
+        return ShortAnswer(text, "extractive", removed, note) if text else None
+
+    def add_to(self, question: str, answer: Answer) -> Answer:
+        """The answer with its short answer and who wrote it (unchanged for an abstention)."""
+        short = self.short(question, answer)
+        if short is None:
+            return answer
+        model = short.by == "model"
+        return answer.model_copy(
+            update={
+                "short_answer": short.text,
+                "short_answer_by": short.by,
+                "short_answer_model": getattr(self.write, "model_id", None) if model else None,
+                "short_answer_model_sha256": getattr(self.write, "sha256", None) if model else None,
+                "short_answer_removed": short.removed,
+                "short_answer_note": short.note or None,
+            }
+        )

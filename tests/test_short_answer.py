@@ -1,0 +1,97 @@
+"""Short answers: the plain sentence staff read first, from a model when its claims check out, else from the quoted law."""
+
+import pytest
+
+from assistant.answer.lexical import TermWeights
+from assistant.answer.short import ShortAnswerer, clauses, extractive_short_answer, readable
+from assistant.records import Answer, Citation
+
+AGE_QUOTE = (
+    "(1) It is the duty of the parent of a child of not less than 6 nor more than 17 years of age to enrol the child "
+    "at a registered school and to ensure that the child attends the school at all times when the school is open for instruction."
+)
+WORK_QUOTE = "(1) Except with the express permission of the Secretary, a full time employee must not—\n(a) engage in any paid employment; or\n(b) carry on a business."
+
+
+def cited(*quotes: str, abstained: bool = False) -> Answer:
+    citations = [
+        Citation(
+            document_id="etra-2006", provision_id="2.1.1", label="s 2.1.1(1)", heading="Duty of parents", path=[], quote=q, quote_start=0,
+            document_title="Education and Training Reform Act 2006", version="Version 107", as_at="",
+        )
+        for q in quotes
+    ]
+    return Answer(question="q", text=" ".join(f"“{q}” [{i}]" for i, q in enumerate(quotes, 1)), citations=citations, abstained=abstained)
+
+
+@pytest.fixture(scope="module")
+def weights(corpus) -> TermWeights:
+    return TermWeights.of_corpus(corpus)
+
+
+def test_a_lead_in_is_joined_to_its_first_item_so_no_clause_stops_mid_thought():
+    assert clauses(WORK_QUOTE)[0] == "Except with the express permission of the Secretary, a full time employee must not engage in any paid employment"
+
+
+def test_extractive_short_answer_is_the_cited_clause_that_answers(weights):
+    short = extractive_short_answer("Until what age does a child have to go to school?", cited(AGE_QUOTE), weights)
+    assert short.startswith("It is the duty of the parent of a child of not less than 6 nor more than 17 years of age")
+    assert short.endswith("[1].")
+
+
+def test_an_abstention_gets_no_short_answer(weights):
+    answer = ShortAnswerer(weights).add_to("Can I sue the council?", cited(abstained=True))
+    assert answer.short_answer is None and answer.short_answer_by is None
+
+
+def test_a_model_sentence_that_checks_out_is_shown_as_the_models(weights):
+    draft = "A parent must enrol a child aged 6 to 17 at a registered school [1]."
+    write = lambda question, quoted: draft  # noqa: E731
+    answer = ShortAnswerer(weights, write).add_to("Until what age?", cited(AGE_QUOTE))
+    assert (answer.short_answer, answer.short_answer_by, answer.short_answer_removed) == (draft, "model", 0)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "A parent must enrol a child aged 6 to 16 at a registered school [1].",  # a wrong number
+        "The principal must enrol a child at a registered school [1].",  # a party the quote does not name
+        "A parent must not enrol the child at a registered school.",  # no marker
+        "Yes [1].",  # nothing a check can confirm
+    ],
+)
+def test_a_model_sentence_that_fails_a_check_is_removed_and_the_short_answer_falls_back(weights, draft):
+    answer = ShortAnswerer(weights, lambda question, quoted: draft).add_to("Until what age?", cited(AGE_QUOTE))
+    assert answer.short_answer_by == "extractive"
+    assert answer.short_answer_removed == 1
+    assert "17 years of age" in answer.short_answer
+    assert "no model sentence passed" in answer.short_answer_note
+
+
+def test_a_failing_model_costs_the_short_answer_not_the_answer(weights):
+    def broken(question, quoted):
+        raise RuntimeError("out of memory")
+
+    answer = ShortAnswerer(weights, broken).add_to("Until what age?", cited(AGE_QUOTE))
+    assert answer.short_answer_by == "extractive" and "out of memory" in answer.short_answer_note
+
+
+def test_a_quoted_lead_in_is_read_with_the_quote_of_the_same_provision_that_follows_it(weights):
+    answer = cited("It is the duty of the parent of a child of not less than 6 nor more than 17 years of age—", "(a) to enrol the child at a registered school")
+    short = extractive_short_answer("How old must a child be before the parent can stop enrolling them?", answer, weights)
+    assert "17 years of age to enrol the child at a registered school [1]." in short
+
+
+def test_a_long_clause_ends_at_a_joint_rather_than_mid_phrase():
+    long = AGE_QUOTE.removeprefix("(1) ") + " and at every excursion, camp and activity the school organises for the child"
+    short = readable(long)
+    assert short.endswith("to enrol the child at a registered school") or short.endswith("open for instruction")
+    assert "…" not in short and len(short.split()) <= 45
+
+
+def test_a_long_clause_is_never_cut_after_a_number():
+    clause = (
+        "If the Secretary is satisfied on an inquiry under this Division that there are one or more grounds under this Division "
+        "for taking action against an employee, the Secretary may take one or more of the following actions against the employee"
+    )
+    assert not readable(clause).endswith("may take one")
