@@ -29,7 +29,7 @@ from assistant.patterns import (
 from assistant.records import Answer
 
 # The longest extractive short answer, in words; a longer clause is cut at a word boundary.
-MAX_CLAUSE_WORDS = 45
+MAX_CLAUSE_WORDS = 70
 # How many of the answer's citations a short answer may rest on (the first ones are the best supported).
 MAX_QUOTES = 3
 # How much a clause of a later quote must outscore one of the first (the best supported) to be chosen.
