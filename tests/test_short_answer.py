@@ -79,7 +79,7 @@ def test_a_failing_model_costs_the_short_answer_not_the_answer(weights):
 def test_a_quoted_lead_in_is_read_with_the_quote_of_the_same_provision_that_follows_it(weights):
     answer = cited("It is the duty of the parent of a child of not less than 6 nor more than 17 years of age—", "(a) to enrol the child at a registered school")
     short = extractive_short_answer("How old must a child be before the parent can stop enrolling them?", answer, weights)
-    assert "17 years of age to enrol the child at a registered school [1]." in short
+    assert "17 years of age to enrol the child at a registered school [1, 2]." in short  # both quotes it rests on
 
 
 def test_a_long_clause_ends_at_a_joint_rather_than_mid_phrase():

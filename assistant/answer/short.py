@@ -102,28 +102,29 @@ def extractive_short_answer(question: str, answer: Answer, weights: TermWeights)
         return None
     terms = set(content_terms(question))
     wants_number = bool(NUMBER_QUESTION_RE.search(question))
-    best: tuple[float, int, str] | None = None
-    for n, text in _quotes_with_lead_ins(answer):
+    best: tuple[float, tuple[int, ...], str] | None = None
+    for markers, text in _quotes_with_lead_ins(answer):
         for clause in clauses(text):
-            score = weights.overlap(terms, clause) + (0.5 if wants_number and HAS_NUMBER_RE.search(clause) else 0.0) - FIRST_QUOTE_PREFERENCE * (n - 1)
+            score = weights.overlap(terms, clause) + (0.5 if wants_number and HAS_NUMBER_RE.search(clause) else 0.0) - FIRST_QUOTE_PREFERENCE * (markers[0] - 1)
             if best is None or score > best[0]:
-                best = (score, n, clause)
+                best = (score, markers, clause)
     if best is None:
         return None
-    return f"{readable(best[2])} [{best[1]}]."
+    return f"{readable(best[2])} [{', '.join(map(str, best[1]))}]."
 
 
-def _quotes_with_lead_ins(answer: Answer) -> list[tuple[int, str]]:
-    """Each cited quote numbered as cited; a lead-in quote ("… must not—") followed by a quote of the same provision is read with it."""
+def _quotes_with_lead_ins(answer: Answer) -> list[tuple[tuple[int, ...], str]]:
+    """Each cited quote with its marker; a lead-in quote ("… must not—") followed by a quote of the same provision is read
+    with it, and a clause drawn from the two cites both."""
     cited = answer.citations[:MAX_QUOTES]
     out = []
     for n, citation in enumerate(cited, start=1):
         following = cited[n] if n < len(cited) else None
         if LEAD_IN_END_RE.search(citation.quote) and following is not None and following.provision_id == citation.provision_id:
-            out.append((n, f"{citation.quote.rstrip().rstrip('—–-:').rstrip()} {LEADING_LABEL_RE.sub('', following.quote.lstrip())}"))
+            out.append(((n, n + 1), f"{citation.quote.rstrip().rstrip('—–-:').rstrip()} {LEADING_LABEL_RE.sub('', following.quote.lstrip())}"))
         elif not LEAD_IN_END_RE.search(citation.quote):
-            out.append((n, citation.quote))
-    return out or [(1, cited[0].quote)]
+            out.append(((n,), citation.quote))
+    return out or [((1,), cited[0].quote)]
 
 
 def checked_model_answer(text: str, quoted: Sequence[Quoted], max_sentences: int = 2) -> tuple[str, int]:
