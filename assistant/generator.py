@@ -32,6 +32,8 @@ PROMPT_HEAD = (
     "of Victoria, ending each sentence with the number of the quote it rests on.\n\n"
 )
 CONVERTED_MANIFEST = "converted.json"
+# Characters of each quote the model reads: the worked examples' quotes are at most this long too.
+QUOTE_CHARS = 400
 
 
 def packaged_gguf(settings: Settings) -> Path:
@@ -130,7 +132,7 @@ class ShortAnswerModel:
         scores = self.example_vectors @ np.asarray(self.encode([question]))[0]
         shots = [self.examples[i] for i in np.argsort(-scores)[: self.shots][::-1]]
         blocks = [f"Question: {e['question']}\nLaw:\n[1] \"{e['quote']}\"\nAnswer: {e['answer']}\n" for e in shots]
-        law = "\n".join(f"[{n}] \"{q.quote[:400]}\"" for n, q in enumerate(quoted, start=1))
+        law = "\n".join(f"[{n}] \"{q.quote[:QUOTE_CHARS]}\"" for n, q in enumerate(quoted, start=1))
         return PROMPT_HEAD + "\n".join(blocks) + f"\nQuestion: {question}\nLaw:\n{law}\nAnswer:"
 
     def __call__(self, question: str, quoted: list[Quoted]) -> str:

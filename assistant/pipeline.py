@@ -17,8 +17,8 @@ from assistant.answer import ExtractiveAnswerer, GenerativeAnswerer
 from assistant.answer.short import ShortAnswerer
 from assistant.corpus import Corpus, DocumentInfo, load_corpus
 from assistant.embed import Embedder
-from assistant.generator import ShortAnswerModel
 from assistant.errors import InvalidQuestionError
+from assistant.generator import ShortAnswerModel
 from assistant.index import ensure_index, load_index
 from assistant.question import clean_question, rewrite_follow_up
 from assistant.records import Answer, Hit, Provision

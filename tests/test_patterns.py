@@ -431,3 +431,21 @@ def test_words_and_whitespace_runs():
 def test_meaning_asked_at_reads_only_questions_about_the_term_itself(question, term, asked):
     start = question.lower().index(term.lower())
     assert p.meaning_asked_at(question, start, start + len(term)) is asked
+
+
+@pytest.mark.parametrize(
+    ("line", "closed"),
+    [
+        ("(a) to enrol the child at a registered school;", True),
+        ("(a) to enrol the child at a registered school; or", True),
+        ("the person is liable to a penalty.", True),
+        ("a full time employee must not—", False),
+        ("any of the following", False),
+    ],
+)
+def test_a_line_closes_its_thought_or_leads_in_to_the_next(line, closed):
+    assert bool(p.LINE_CLOSED_RE.search(line)) is closed
+
+
+def test_a_sentence_splits_into_clauses_at_semicolons():
+    assert p.CLAUSE_BREAK_RE.split("to enrol the child; and to ensure attendance") == ["to enrol the child", "and to ensure attendance"]

@@ -45,9 +45,10 @@ class Quoted:
 
 @dataclass(frozen=True)
 class CheckedSentence:
-    """One sentence of a short answer, its markers, and why it cannot be shown (empty: it checks out)."""
+    """One sentence of a short answer, the sentence without its markers, its markers, and why it cannot be shown (empty: it checks out)."""
 
     text: str
+    bare: str
     markers: tuple[int, ...]
     problems: tuple[str, ...]
 
@@ -100,4 +101,4 @@ def _modality_problems(sentence: str, law: str) -> list[str]:
 
 def check_sentences(text: str, quoted: Sequence[Quoted]) -> list[CheckedSentence]:
     """Every sentence of a short answer with its problems, in order."""
-    return [CheckedSentence(s.text.strip(), s.markers, tuple(claim_problems(s.bare, s.markers, quoted))) for s in parse_marked(text) if s.text.strip()]
+    return [CheckedSentence(s.text.strip(), s.bare, s.markers, tuple(claim_problems(s.bare, s.markers, quoted))) for s in parse_marked(text) if s.text.strip()]

@@ -11,18 +11,19 @@ question asks for one), trimmed to a readable sentence. Abstentions get none.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answer.claims import Quoted, check_sentences
 from assistant.answer.lexical import TermWeights, content_terms
 from assistant.patterns import (
+    CLAUSE_BREAK_RE,
     HAS_NUMBER_RE,
     LEAD_IN_END_RE,
     LEADING_LABEL_RE,
-    NUMBER_WORD_VALUES,
+    LINE_CLOSED_RE,
     NUMBER_QUESTION_RE,
+    NUMBER_WORD_VALUES,
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
 )
@@ -32,6 +33,10 @@ from assistant.records import Answer
 MAX_CLAUSE_WORDS = 70
 # How many of the answer's citations a short answer may rest on (the first ones are the best supported).
 MAX_QUOTES = 3
+# What ends a lead-in before the paragraph it introduces: a dash or colon, and spaces.
+LEAD_IN_TAIL = " \t\n—–-:"
+# What a clause stating a quantity gains when the question asks for one.
+NUMBER_BONUS = 0.5
 # How much a clause of a later quote must outscore one of the first (the best supported) to be chosen.
 FIRST_QUOTE_PREFERENCE = 0.5
 
@@ -56,7 +61,7 @@ def clauses(quote: str) -> list[str]:
     pieces = []
     for line in _joined_lines(quote):
         for sentence in SENTENCE_BREAK_IN_LINE_RE.split(line):
-            for part in re.split(r";\s+", sentence):
+            for part in CLAUSE_BREAK_RE.split(sentence):
                 part = TRAILING_JOINER_RE.sub("", LEADING_LABEL_RE.sub("", part.strip())).strip(" ,;:—–-")
                 if len(part.split()) >= 3:
                     pieces.append(part)
@@ -69,14 +74,19 @@ def _counts(word: str) -> bool:
     return word.isdigit() or word in NUMBER_WORD_VALUES
 
 
+def _join_lead_in(lead: str, following: str) -> str:
+    """A lead-in ("… must not—") read with what it introduces, the dash and the paragraph's label dropped."""
+    return f"{lead.rstrip(LEAD_IN_TAIL)} {LEADING_LABEL_RE.sub('', following.lstrip())}"
+
+
 def _joined_lines(quote: str) -> list[str]:
     """The quote's lines with each lead-in ("… must not—", "… the following:") joined to the line after it, so no clause stops mid-thought."""
     lines: list[str] = []
     for line in (raw.strip() for raw in quote.splitlines()):
         if not line:
             continue
-        if lines and not re.search(r"[.;]\s*(?:or|and)?$", lines[-1]):
-            lines[-1] = f"{lines[-1].rstrip('—–-: ')} {LEADING_LABEL_RE.sub('', line)}"
+        if lines and not LINE_CLOSED_RE.search(lines[-1]):
+            lines[-1] = _join_lead_in(lines[-1], line)
         else:
             lines.append(line)
     return lines
@@ -105,7 +115,7 @@ def extractive_short_answer(question: str, answer: Answer, weights: TermWeights)
     best: tuple[float, tuple[int, ...], str] | None = None
     for markers, text in _quotes_with_lead_ins(answer):
         for clause in clauses(text):
-            score = weights.overlap(terms, clause) + (0.5 if wants_number and HAS_NUMBER_RE.search(clause) else 0.0) - FIRST_QUOTE_PREFERENCE * (markers[0] - 1)
+            score = weights.overlap(terms, clause) + (NUMBER_BONUS if wants_number and HAS_NUMBER_RE.search(clause) else 0.0) - FIRST_QUOTE_PREFERENCE * (markers[0] - 1)
             if best is None or score > best[0]:
                 best = (score, markers, clause)
     if best is None:
@@ -121,7 +131,7 @@ def _quotes_with_lead_ins(answer: Answer) -> list[tuple[tuple[int, ...], str]]:
     for n, citation in enumerate(cited, start=1):
         following = cited[n] if n < len(cited) else None
         if LEAD_IN_END_RE.search(citation.quote) and following is not None and following.provision_id == citation.provision_id:
-            out.append(((n, n + 1), f"{citation.quote.rstrip().rstrip('—–-:').rstrip()} {LEADING_LABEL_RE.sub('', following.quote.lstrip())}"))
+            out.append(((n, n + 1), _join_lead_in(citation.quote, following.quote)))
         elif not LEAD_IN_END_RE.search(citation.quote):
             out.append(((n,), citation.quote))
     return out or [((1,), cited[0].quote)]
@@ -134,16 +144,10 @@ def checked_model_answer(text: str, quoted: Sequence[Quoted], max_sentences: int
         if sentence.problems:
             removed += 1
         elif len(kept) < max_sentences:
-            kept.append(_one_marker_form(sentence.text))
+            # "Yes [1]." and "Yes. [1]" both become "Yes [1].": the markers gathered at the end of the sentence.
+            body = sentence.bare.rstrip(".!?").strip()
+            kept.append(f"{body} [{', '.join(map(str, dict.fromkeys(sentence.markers)))}].")
     return " ".join(kept), removed
-
-
-def _one_marker_form(sentence: str) -> str:
-    """"Yes [1]." and "Yes. [1]" both become "Yes [1]."; markers gathered at the end of the sentence."""
-    found = re.findall(r"\[(\d+(?:\s*,\s*\d+)*)\]", sentence)
-    numbers = list(dict.fromkeys(int(n) for group in found for n in re.split(r"\s*,\s*", group)))
-    body = re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", sentence).strip().rstrip(".!?").strip()
-    return f"{body} [{', '.join(map(str, numbers))}]."
 
 
 class ShortAnswerer:

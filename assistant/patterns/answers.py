@@ -12,6 +12,10 @@ from assistant.patterns.questions import NUMBER_WORDS
 SENTENCE_BREAK_IN_LINE_RE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(])")
 # A list joiner closing a line: "; or", ", and", " or".
 TRAILING_JOINER_RE = re.compile(r"(?:\s*[;,]\s*(?:or|and)?|\s+(?:or|and))\s*$")
+# Where a quote's sentence splits into clauses: a semicolon and the space after it.
+CLAUSE_BREAK_RE = re.compile(r";\s+")
+# A line that closes its thought: it ends ".", ";" or "; or"/"; and"; any other line leads in to the next.
+LINE_CLOSED_RE = re.compile(r"[.;]\s*(?:or|and)?$")
 # A quote that only leads in to a list: it ends "—", ":" or "the following".
 LEAD_IN_END_RE = re.compile(r"(?:[—–:]|\bthe following|\bmust not|\bmay|\bare|\bis)\s*$", re.IGNORECASE)
 # A unit label opening a line: (1), (2A), (a), (iv), (A).
