@@ -1,4 +1,4 @@
-"""Start the assistant: build the index if it is missing, then serve the web UI and the JSON API on one port.
+"""Start the assistant: listen at once (a progress page until it is ready), build the index if it is missing or out of date, then serve the web UI and the JSON API on one port.
 
     python app.py                        # http://127.0.0.1:7860/ (UI), /api/v1 (API), /docs (API reference)
     GRADIO_SERVER_NAME=0.0.0.0 GRADIO_SERVER_PORT=8080 python app.py
@@ -19,6 +19,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# The progress page reports loading; model-loading bars would only clutter the server log.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -49,15 +51,16 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def write_startup_report(settings) -> Path:
-    """Save the current exception's traceback where a maintainer can find it; returns the file."""
+def write_startup_report(settings, exc: BaseException) -> Path:
+    """Save the exception's traceback where a maintainer can find it; returns the file."""
+    text = "".join(traceback.format_exception(exc))
     target = settings.data_dir / "startup-error.log"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(traceback.format_exc(), encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     except OSError:
         target = Path(tempfile.gettempdir()) / "assistant-startup-error.log"
-        target.write_text(traceback.format_exc(), encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     return target
 
 
@@ -81,28 +84,44 @@ def main() -> int:
         print(f"error: invalid ASSISTANT_* setting:\n{exc}", file=sys.stderr)
         return 2
     configure_json_logging()
-    try:
-        import uvicorn
+    import uvicorn
 
+    from assistant.web.starting import StartingServer
+
+    failure: list[int] = []
+
+    def load(report):
         from assistant.pipeline import Assistant
         from assistant.web.server import create_server
 
-        print(f"Loading the assistant (index: {settings.index_dir}; built now if missing) ...", file=sys.stderr, flush=True)
-        assistant = Assistant.load(settings, build_if_missing=True)
+        assistant = Assistant.load(settings, rebuild_if_stale=True, on_progress=report)
         app = create_server(settings, assistant)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"Ready: the UI at http://{host}:{port}/", file=sys.stderr, flush=True)
+        return app
+
+    def stop(exc: BaseException) -> None:
+        if isinstance(exc, AssistantError):
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            failure.append(2)
+        else:
+            report = write_startup_report(settings, exc)
+            print(f"error: the assistant could not start ({type(exc).__name__}: {exc}); details in {report}", file=sys.stderr, flush=True)
+            failure.append(1)
+        server.should_exit = True
+
+    server = uvicorn.Server(uvicorn.Config(StartingServer(load, stop), host=host, port=port, access_log=False, log_config=None, server_header=False, lifespan="on"))
+    print(
+        f"Serving at http://{host}:{port}/ (the UI; a progress page until it is ready, building the index {settings.index_dir} if it is missing or out of date), "
+        f"the API at /api/v1 (reference: /docs)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.run()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the person starting the app gets a message and a file, not a trace
-        report = write_startup_report(settings)
-        print(f"error: the assistant could not start ({type(exc).__name__}: {exc}); details in {report}", file=sys.stderr)
-        return 1
-    print(f"Serving the UI at http://{host}:{port}/ and the API at http://{host}:{port}/api/v1 (reference: /docs)", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False)
-    return 0
+    return failure[0] if failure else 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +44,8 @@ DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # Batches this small (a question) run on one thread: splitting a 20-word-piece forward pass
 # gains nothing, and waiting for a busy second core stalls queries (docs/experiments.md).
 SMALL_BATCH = 8
+# Texts encoded between two progress reports when a caller listens (about two seconds on two cores).
+PROGRESS_CHUNK = 256
 
 
 @contextmanager
@@ -181,18 +184,25 @@ class Embedder:
     def precision(self) -> str:
         return "bf16-autocast" if self.use_bf16 else "fp32"
 
-    def encode_cached(self, texts: list[str], show_progress: bool = False) -> tuple[np.ndarray, int]:
-        """Like ``encode`` but reuses vectors stored under ``data_dir``; returns (vectors, how many were encoded)."""
+    def encode_cached(self, texts: list[str], show_progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+        """Like ``encode`` but reuses vectors stored under ``data_dir``; returns (vectors, how many were encoded).
+
+        ``on_progress(done, total)`` hears how many of the texts have vectors, chunk by chunk (the first-run page shows it).
+        """
         cache = EmbeddingCache(self.settings.data_dir / "embedding_cache.sqlite3", f"{self.weights_sha256}:{self.precision}")
         keys = [text_sha256(t) for t in texts]
         found = cache.get(keys)
         missing = [i for i, key in enumerate(keys) if key not in found]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if missing:
-            fresh = self.encode([texts[i] for i in missing], show_progress=show_progress)
-            cache.put({keys[i]: fresh[j] for j, i in enumerate(missing)})
-            for j, i in enumerate(missing):
+        step = PROGRESS_CHUNK if on_progress else max(1, len(missing))
+        for begin in range(0, len(missing), step):
+            part = missing[begin : begin + step]
+            fresh = self.encode([texts[i] for i in part], show_progress=show_progress)
+            cache.put({keys[i]: fresh[j] for j, i in enumerate(part)})
+            for j, i in enumerate(part):
                 out[i] = fresh[j]
+            if on_progress:
+                on_progress(len(texts) - len(missing) + begin + len(part), len(texts))
         for i, key in enumerate(keys):
             if key in found:
                 out[i] = found[key]

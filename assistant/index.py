@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -228,10 +229,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: bool = False, progress: bool = True) -> IndexManifest:
+def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: bool = False, progress: bool = True, on_progress: Callable[[int, int], None] | None = None) -> IndexManifest:
     """Chunk, embed (reusing cached vectors) and index the corpus; returns the new manifest.
 
     Without ``force`` an index that already matches the settings and corpus is kept.
+    ``on_progress(done, total)`` hears the passages embedded so far.
     """
     target = settings.index_dir
     if not force and index_status(settings, corpus, embedder) is None:
@@ -241,7 +243,7 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     passages = chunk(corpus.provisions, settings, embedder.count_tokens, short_names)
     if not passages:
         raise IndexCorruptError("the corpus has no indexable text; check `assistant corpus stats`")
-    vectors, encoded = embedder.encode_cached([p.embed_text for p in passages], show_progress=progress)
+    vectors, encoded = embedder.encode_cached([p.embed_text for p in passages], show_progress=progress, on_progress=on_progress)
     questions = load_written_questions()
     question_vectors, _ = embedder.encode_cached([q.question for q in questions], show_progress=progress)
     manifest = IndexManifest(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from assistant.corpus import Corpus, DocumentInfo, load_corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError
 from assistant.generator import ShortAnswerModel
-from assistant.index import ensure_index, load_index
+from assistant.index import build_index, ensure_index, load_index
 from assistant.question import clean_question, rewrite_follow_up
 from assistant.records import Answer, Hit, Provision
 from assistant.retrieve import MODES as RETRIEVAL_MODES
@@ -91,14 +91,30 @@ class Assistant:
         self.short = ShortAnswerer(self.extractive.term_weights, self.short_model)
 
     @classmethod
-    def load(cls, settings: Settings | None = None, build_if_missing: bool = True) -> Assistant:
-        """Load the corpus, the embedding model, the index (building it on first start when allowed), the cross-encoder and the abstention model."""
+    def load(
+        cls, settings: Settings | None = None, build_if_missing: bool = True, rebuild_if_stale: bool = False, on_progress: Callable[[str, int, int], None] | None = None
+    ) -> Assistant:
+        """Load the corpus, the embedding model, the index (building it on first start when allowed), the cross-encoder and the abstention model.
+
+        ``rebuild_if_stale`` also rebuilds an index built from other code, corpus or settings (the app's start does);
+        ``on_progress(stage, done, total)`` hears each stage, and the passages embedded while an index builds.
+        """
         settings = settings or Settings()
+        report = on_progress or (lambda stage, done, total: None)
+        report("Reading the law text", 0, 0)
         corpus = load_corpus(settings)
+        report("Loading the embedding model", 0, 0)
         embedder = Embedder(settings).load()
-        index = ensure_index(corpus, settings, embedder) if build_if_missing else load_index(settings, corpus, embedder)
+        if rebuild_if_stale:
+            report("Checking the search index", 0, 0)
+            build_index(corpus, settings, embedder, progress=False, on_progress=lambda done, total: report("Building the search index: passages embedded", done, total))
+            report("Loading the search index", 0, 0)
+            index = load_index(settings, corpus, embedder)
+        else:
+            index = ensure_index(corpus, settings, embedder) if build_if_missing else load_index(settings, corpus, embedder)
         vectors = _QueryVectors(embedder)
         retriever = Retriever(corpus, index, vectors, settings)
+        report("Loading the cross-encoder and the abstention model", 0, 0)
         if settings.retrieval_mode == "full" and settings.reranker_weight > 0:
             # A missing or corrupt cross-encoder stops start-up with its fix, not the first question.
             retriever.reranker.cross_encoder.load()

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh main
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-# Rebuilds only when the index is missing or was built from other code, corpus or settings (a pull that
-# changes the index format); the embedding cache makes that a matter of seconds after the first build.
-.venv/bin/assistant index build
+# The app listens at once and shows a progress page while it builds the index when it is missing or was
+# built from other code, corpus or settings (a pull that changes the index format); the embedding cache
+# makes a rebuild a matter of seconds after the first build.
 exec .venv/bin/python app.py

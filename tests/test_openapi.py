@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from fastapi.testclient import TestClient
 
@@ -29,3 +30,15 @@ def test_schema_lists_every_route_with_its_error_responses():
     ask = paths["/api/v1/ask"]["post"]
     assert {"200", "401", "413", "422", "429", "503"} <= set(ask["responses"])
     assert ask["security"] == [{"HTTPBearer": []}]
+
+
+def test_docs_page_loads_swagger_ui_from_the_app_itself(tmp_settings: Settings):
+    """/docs works on a machine with no internet: every script, stylesheet and icon it names is served by the app."""
+    client = TestClient(create_api(tmp_settings))
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and not [u for u in urls if "//" in u], "the page names another host"
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN; it is not offered

@@ -102,7 +102,7 @@ def test_each_marker_becomes_a_chip_with_the_citation_label(corpus, assistant):
     found = chips(html)
     assert (ref_for_citation(3, 0), "s 2.1.1") in found
     assert (ref_for_citation(3, 1), "s 2.6.9(1)(a)") in found
-    assert "[1]" in html  # the numbered citation list keeps the numbers the text refers to
+    assert "[1]" in html and "[2]" in html  # the quotes beneath keep the numbers the text refers to
     assert "not less than 6 nor more than 17 years of age" in html
 
 
@@ -111,20 +111,52 @@ def test_an_answer_is_stamped_with_the_act_version_it_rests_on(corpus, assistant
     assert "Rests on: Education and Training Reform Act 2006 (Vic), Version 107, in force from 5 April 2026" in html
 
 
-def test_sources_list_the_retrieved_provisions_with_scores_and_open_them(corpus, assistant):
+def test_sources_list_the_retrieved_provisions_by_rank_without_scores(corpus, assistant):
     html = render_answer(corpus, assistant.ask("Until what age?"), 0)
     assert "Sources searched (2)" in html
     assert (ref_for_provision("etra-2006", "2.6.9"), "s 2.6.9") in chips(html)
-    assert "score 0.8100" in html and "score 0.5200" in html
+    assert "0.81" not in html and "0.52" not in html and "score" not in html
 
 
-def test_an_abstention_looks_different_and_lists_the_closest_provisions(corpus, assistant):
-    answer = assistant.ask("When are the school holidays?")
+def visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", re.sub(r'title="[^"]*"', "", html))
+
+
+def test_the_card_shows_the_plain_answer_first_and_each_quote_once(corpus, assistant):
+    answer = assistant.ask("Until what age?").model_copy(update={"short_answer": "Until 17 [1]."})
     html = render_answer(corpus, answer, 0)
-    assert 'class="a abstained"' in html
-    assert "Not answered by the law text" in html and "Closest provisions" in html
-    assert [label for _, label in chips(html)] == ["s 2.1.1", "s 2.6.9"]
-    assert "Rests on" not in html and "Searched: Education and Training Reform Act 2006" in html
+    assert html.index('class="short-answer"') < html.index('class="cites"')
+    text = visible_text(html)
+    for citation in answer.citations:
+        assert text.count(" ".join(citation.quote.split())) == 1, citation.label
+    assert "You asked" not in text  # the stitched answer text is not shown beside the quotes
+
+
+def test_without_a_short_answer_the_first_sentence_leads_and_its_quotes_are_not_repeated(corpus, assistant):
+    answer = assistant.ask("Until what age?")
+    answer = answer.model_copy(update={"text": f"Under s 2.1.1: “{answer.citations[0].quote}” [1].\nUnder s 2.6.9(1)(a): “{answer.citations[1].quote}” [2]."})
+    text = visible_text(render_answer(corpus, answer, 0))
+    assert text.count(answer.citations[0].quote) == 1 and text.count(answer.citations[1].quote) == 1
+    assert "Also quoted" in text
+
+
+def test_a_lead_in_is_listed_with_the_paragraph_it_introduces(corpus):
+    lead = cite(corpus, "etra-2006", "2.1.1", "It is the duty of the parent of a child of not less than 6 nor more than 17 years of age—")
+    para = cite(corpus, "etra-2006", "2.1.1", "to enrol the child at a registered school")
+    answer = Answer(question="q", text="Under s 2.1.1: “…” [1] … “…” [2].", citations=[lead, para], short_answer="Parents must enrol the child [2].")
+    html = render_answer(corpus, answer, 0)
+    items = re.findall(r"<li>.*?</li>", html[html.index('class="cites"'):])
+    assert len(items) == 1 and "[1, 2]" in items[0] and "17 years of age—”" in items[0] and "to enrol the child" in items[0]
+
+
+def test_an_abstention_says_why_in_staff_words_with_no_figures(corpus, assistant):
+    answer = assistant.ask("When are the school holidays?").model_copy(
+        update={"abstain_kind": "not_in_sources", "abstain_reason": "Neither the Act nor the VET clusters policy page says this.", "abstain_detail": "unanswerable probability 0.71, threshold 0.48"}
+    )
+    html = render_answer(corpus, answer, 0)
+    assert "Not answered by the law text: not in the sources" in html
+    assert "Neither the Act nor the VET clusters policy page says this." in html
+    assert "0.71" not in html and "threshold" not in html and not re.search(r"\b0\.\d", html)
 
 
 def test_untrusted_text_is_escaped_everywhere(corpus, assistant):
@@ -239,7 +271,7 @@ def test_browser_handlers_fill_the_dropdowns_and_the_panel(handlers):
     panel, status = handlers.open_typed("Sch 2 cl 2", "etra-2006")
     assert "Sch 2 cl 2" in status and "Sch 2 cl 2" in panel
     _, status = handlers.open_typed("nonsense words that match nothing", "etra-2006")
-    assert status.startswith("⚠️ no provision matches")
+    assert status.startswith("Not found: no provision matches")
 
 
 # --- asking, streaming, errors ------------------------------------------------------------------
@@ -251,10 +283,11 @@ def test_the_answer_streams_in_then_shows_its_chips(handlers):
     assert "Searching the Act" in views[0][0]
     partial = [v[0] for v in views[1:-1]]
     assert any("Children from 6" in html and "chip" not in html for html in partial)
-    html, turns, question_box, copy, _ = views[-1]
+    html, turns, question_box, copy, _, panel = views[-1]
     assert ("cite:0:0", "s 2.1.1") in chips(html)
     assert question_box == "" and "[1] s 2.1.1" in copy
     assert turns[0].answer is not None
+    assert '<mark class="quote">' in panel and "Attendance at school" in panel  # the panel follows the newest answer
 
 
 def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
@@ -265,7 +298,7 @@ def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
 
 
 def test_feedback_choices_follow_the_latest_answer(handlers):
-    *_, choices = final(handlers, "Until what age?")
+    *_, choices, _ = final(handlers, "Until what age?")
     assert choices["value"] == 0 and choices["choices"] == [("#1: Until what age?", 0)]
 
 
@@ -285,9 +318,20 @@ def test_failures_become_a_friendly_message_in_the_chat(handlers, question, show
     assert turns[-1].error and turns[-1].answer is None
 
 
-def test_an_empty_question_adds_nothing(handlers):
+def test_an_empty_question_adds_no_turn_but_says_what_to_do(handlers):
     html, turns, *_ = final(handlers, "   ")
     assert turns == [] and "Ask a question" in html
+    assert "Type a question first" in html
+    html, *_ = final(handlers, "Until what age?")
+    assert "Type a question first" not in html  # the hint passes with the next question
+
+
+def test_a_long_question_is_shown_trimmed_and_kept_whole(handlers):
+    long_question = "A parent rang about her son. " * 60 + "Until what age must he attend school?"
+    html, turns, *_ = final(handlers, long_question)
+    shown = re.search(r'<div class="q">(.*?)</div>', html).group(1)
+    assert len(shown) < 420 and shown.endswith("…")
+    assert turns[-1].question == long_question.strip()
 
 
 # --- feedback -------------------------------------------------------------------------------------
@@ -337,3 +381,11 @@ def test_the_api_endpoint_reports_failures_as_plain_messages(handlers, question,
 def test_the_api_endpoint_returns_the_answer_json(handlers, assistant):
     result = handlers.ask_api("Until what age?", "etra-2006")
     assert Answer.model_validate(result) == assistant.ask("Until what age?")
+
+
+def test_the_panel_closes_and_a_chip_clears_a_stale_browse_warning(handlers, corpus):
+    _, turns, *_ = final(handlers, "Until what age?")
+    panel, status = handlers.open_ref(turns, gr.SelectData(None, {"index": 0, "value": ref_for_citation(0, 0)}))
+    assert 'data-ref="close:"' in panel and status == ""
+    closed, _ = handlers.open_ref(turns, gr.SelectData(None, {"index": 0, "value": "close:"}))
+    assert "Click a citation chip" in closed

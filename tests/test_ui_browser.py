@@ -18,9 +18,11 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
+from assistant.answer.card import quote_groups, quote_texts
 from assistant.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -69,16 +71,46 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture()
-def page(chromium):
+def _open_page(chromium, width: int, height: int):
+    """A page that fails the test on a dialog and on any request to a host other than the app's own (staff machines may be offline)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.on("dialog", lambda dialog: pytest.fail(f"the page opened a dialog: {dialog.message}"))
+        elsewhere: list[str] = []
+
+        def only_the_app(route):
+            host = urlparse(route.request.url).hostname
+            if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_app)
         yield page
         browser.close()
+        assert elsewhere == [], f"the page asked another host: {elsewhere[:5]}"
+
+
+@pytest.fixture()
+def page(chromium):
+    yield from _open_page(chromium, 1366, 900)
+
+
+@pytest.fixture()
+def phone(chromium):
+    yield from _open_page(chromium, 390, 844)
+
+
+def _answer_card(page, question: str, turn: int = 0):
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-button").click()
+    card = page.locator(f'#conversation .turn[data-turn="{turn}"] .a:not(.streaming)')
+    card.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return card
 
 
 def _save(page, name: str, readme_name: str | None = None) -> Path:
@@ -100,13 +132,22 @@ def test_ask_open_the_cited_provision_and_flag_it(page, live_app_url, live_assis
     assert expected.citations, "the pipeline should answer this gold-set question with citations"
 
     page.goto(live_app_url)
-    page.locator("#question textarea").fill(QUESTION)
-    page.locator("#ask-button").click()
-
-    chip = page.locator('#conversation .a:not(.streaming) button.chip[data-ref="cite:0:0"]').first
-    chip.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    assert chip.inner_text() == expected.citations[0].label
+    card = _answer_card(page, QUESTION)
+    # The plain answer first, then each quote of the law exactly once.
+    assert card.locator(".short-answer").bounding_box()["y"] < card.locator(".cites").bounding_box()["y"]
+    beneath = _squash(card.evaluate("e => { const c = e.cloneNode(true); c.querySelectorAll('.short-answer').forEach(x => x.remove()); return c.textContent; }"))
+    groups = quote_groups(expected)
+    assert card.locator(".cites li").count() == len(groups)
+    for texts in quote_texts(expected, groups):
+        for text in texts:
+            assert beneath.count(_squash(text)) == 1, text
+    chip = card.locator(".cites button.chip").first
+    cited = expected.citations[int(chip.get_attribute("data-ref").rsplit(":", 1)[1])]
+    assert chip.inner_text() == cited.label
     assert expected.citations[0].document_title in page.locator("#conversation .stamp").first.inner_text()
+    assert "score" not in card.inner_text()
+    # Type that renders offline: the system fonts, not a web font that is not there.
+    assert page.evaluate("getComputedStyle(document.querySelector('#ask-button')).fontFamily").startswith("system-ui")
     page.locator("#conversation details.sources summary").first.click()
     assert page.locator("#conversation .sources li").count() == len(expected.retrieved)
     answer_png = _save(page, "ui-answer.png", "answer.png")
@@ -114,11 +155,11 @@ def test_ask_open_the_cited_provision_and_flag_it(page, live_app_url, live_assis
     chip.click()
     page.locator("#provision-panel mark.quote").first.wait_for(timeout=30_000)
     panel = page.locator("#provision-panel")
-    assert expected.citations[0].heading in panel.locator("h3").inner_text()
+    assert cited.heading in panel.locator("h3").inner_text()
     marked = " ".join(m.inner_text() for m in panel.locator("mark.quote").all())
-    assert _squash(marked) == _squash(expected.citations[0].quote)
-    assert expected.citations[0].path[0] in panel.locator(".crumbs").inner_text()
-    assert panel.locator("details.history").count() == (1 if live_assistant.provision(expected.citations[0].document_id, expected.citations[0].provision_id).notes else 0)
+    assert _squash(marked) == _squash(cited.quote)
+    assert cited.path[0] in panel.locator(".crumbs").inner_text()
+    assert panel.locator("details.history").count() == (1 if live_assistant.provision(cited.document_id, cited.provision_id).notes else 0)
     provision_png = _save(page, "ui-provision.png", "provision.png")
 
     page.locator("#feedback-wrong input[type=checkbox]").check()
@@ -184,3 +225,26 @@ def test_a_follow_up_is_rewritten_and_hostile_text_stays_text(page, live_app_url
     page.locator('#conversation .turn[data-turn="2"] .a:not(.streaming)').wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert page.locator('#conversation .turn[data-turn="2"] .q').inner_text() == hostile
     assert page.locator("#conversation img").count() == 0  # shown as text; the page fixture fails on any alert
+
+
+def test_on_a_phone_a_chip_opens_the_provision_in_view_and_a_refusal_says_why_in_words(phone, live_app_url):
+    phone.goto(live_app_url)
+    card = _answer_card(phone, QUESTION)
+    assert not phone.locator("#provision-panel").is_visible(), "the panel covered the answer before anything was clicked"
+    _save(phone, "ui-phone-answer.png", "answer-phone.png")
+    chip = card.locator(".cites button.chip").first
+    chip.scroll_into_view_if_needed()
+    chip.click()
+    panel = phone.locator("#provision-panel")
+    panel.locator("mark.quote").first.wait_for(timeout=30_000)
+    box = panel.bounding_box()
+    assert box is not None and box["y"] < 844 and box["y"] + box["height"] <= 844 + 1, "the provision opened outside the screen"
+    _save(phone, "ui-phone-provision.png", "provision-phone.png")
+    panel.locator("button.panel-close").click()
+    panel.locator("mark.quote").first.wait_for(state="detached", timeout=30_000)
+
+    refused = _answer_card(phone, "What are the Victorian school holiday dates for 2027?", turn=1)
+    assert "abstained" in refused.get_attribute("class")
+    words = refused.inner_text()
+    assert "Not answered by the law text" in words.replace("NOT ANSWERED BY THE LAW TEXT", "Not answered by the law text")
+    assert not re.search(r"\b0\.\d", words) and "threshold" not in words and "probability" not in words

@@ -24,6 +24,9 @@ from assistant.corpus import Corpus
 from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, HAS_NUMBER_RE, term_or_plural_re
 from assistant.records import Citation, Provision, Unit
 
+# How an answer says the Act leaves a detail to another instrument; the UI shows such a sentence as a note.
+DELEGATION_NOTE_PREFIX = "The Act leaves the detail to"
+
 # Share of the question's (idf-weighted) words the delegating clause must contain to be worth saying in an answer.
 DELEGATION_MIN_OVERLAP = 0.3
 # ... and to take the matter it leaves elsewhere for the one asked about (a delegated abstention; chosen on bank dev).
@@ -125,7 +128,7 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
     delegation = delegation_in(chosen, set(content_terms(evidence.question)), weights)
     if delegation is not None:
         citation = cite_span(corpus, delegation.provision, delegation.start, delegation.end)
-        add(f"The Act leaves the detail to {delegation.what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
+        add(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
     return "\n".join(sentences), citations
 
 

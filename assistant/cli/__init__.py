@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from assistant.errors import AssistantError
@@ -19,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = ("assistant.cli.corpus", "assistant.cli.index
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Answers questions on Victorian education law with pinpoint citations.")
+    parser.add_argument("--verbose", action="store_true", help="show model-loading progress bars and, for answers, the technical detail administrators read")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
@@ -27,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        # Loading a model draws a progress bar on every call; staff reading an answer in a terminal do not need it.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return int(args.handler(args, Settings()) or 0)
     except AssistantError as exc:

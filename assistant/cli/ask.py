@@ -10,7 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.answer.card import delegation_notes, lead_sentence, quote_groups, quote_texts
 from assistant.errors import AssistantError
+from assistant.question import clean_question
 from assistant.evaluation.metrics import percentile
 from assistant.records import ABSTAIN_KIND_LABELS, Answer
 from assistant.settings import PROJECT_ROOT, Settings
@@ -40,37 +42,58 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.set_defaults(handler=_bench)
 
 
-def format_answer(answer: Answer) -> str:
-    """The answer as staff read it: text, then each citation with its document version."""
-    lines = [answer.text, ""]
-    if answer.short_answer:
-        by = "checked model answer" if answer.short_answer_by == "model" else "from the quoted law"
-        lines[0:0] = [f"{answer.short_answer}   ({by})", ""]
+def format_answer(answer: Answer, verbose: bool = False) -> str:
+    """The answer as staff read it: the plain answer first, then the law's words (each quote once) with labels, what it rests on.
+
+    ``verbose`` adds what administrators read: an abstention's technical detail, removed sentences, the answerer and timing.
+    """
+    lines: list[str] = []
     if answer.rewritten_question:
-        lines.insert(0, f"(understood as: {answer.rewritten_question})\n")
-    for number, citation in enumerate(answer.citations, start=1):
-        lines.append(f"[{number}] {citation.label} — {citation.heading}")
-        lines.append(f"    {citation.document_title}, {citation.version}" + (f", {citation.as_at}" if citation.as_at else ""))
+        lines += [f"(understood as: {answer.rewritten_question})", ""]
     if answer.abstained:
         kind = ABSTAIN_KIND_LABELS.get(answer.abstain_kind or "", "not answered")
-        lines.append(f"(not answered by the sources, {kind}: {answer.abstain_reason})")
-        if answer.abstain_detail:
-            lines.append(f"(detail: {answer.abstain_detail})")
+        lines += [f"Not answered by the law text ({kind}): {answer.abstain_reason or answer.text}"]
+        lines += [answer.text] if answer.citations else []
+        shown: set[int] = set(range(len(answer.citations)))
+    else:
+        lead, shown = lead_sentence(answer)
+        lines.append(lead)
+        lines += delegation_notes(answer)
+    groups = quote_groups(answer, shown)
+    if groups:
+        lines.append("")
+    for group, texts in zip(groups, quote_texts(answer, groups), strict=True):
+        citation = answer.citations[group[-1]]
+        numbers = ", ".join(str(i + 1) for i in group)
+        lines.append(f"[{numbers}] {citation.label} — {citation.heading}")
+        lines.append("    " + " … ".join(f"“{text}”" for text in texts))
+    if answer.abstained and answer.retrieved:
+        lines += ["", "Closest provisions to read: " + "; ".join(f"{r.label} ({r.heading})" for r in answer.retrieved[:3])]
+    stamps = dict.fromkeys(f"{c.document_title}, {c.version}" + (f", {c.as_at}" if c.as_at else "") for c in answer.citations)
+    if stamps:
+        lines += ["", "Rests on: " + "; ".join(stamps)]
     if answer.fallback:
         lines.append(f"(generative answer replaced by the extractive one: {answer.fallback})")
-    if answer.removed_sentences:
-        lines.append(f"({answer.removed_sentences} generated sentence(s) removed for lacking a valid citation)")
-    total = answer.timings_ms.get("total")
-    lines.append(f"({answer.mode}{', ' + answer.model_id if answer.model_id else ''}" + (f"; {total:.0f} ms" if total is not None else "") + ")")
+    if verbose:
+        if answer.abstain_detail:
+            lines.append(f"(detail: {answer.abstain_detail})")
+        if answer.short_answer:
+            lines.append(f"(short answer {'by the model, checked' if answer.short_answer_by == 'model' else 'from the quoted law'})")
+        if answer.removed_sentences:
+            lines.append(f"({answer.removed_sentences} generated sentence(s) removed for lacking a valid citation)")
+        total = answer.timings_ms.get("total")
+        lines.append(f"({answer.mode}{', ' + answer.model_id if answer.model_id else ''}" + (f"; {total:.0f} ms" if total is not None else "") + ")")
     return "\n".join(lines).rstrip()
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.pipeline import Assistant
 
+    # A question that cannot be asked is refused before seconds of model loading.
+    clean_question(args.question, settings.max_question_chars)
     assistant = Assistant.load(settings)
     answer = assistant.ask(args.question, k=args.k, document=args.document, mode=args.mode)
-    print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+    print(answer.model_dump_json(indent=2) if args.json else format_answer(answer, verbose=args.verbose))
     return 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.resources
 import json
 import logging
 import sys
@@ -35,11 +36,13 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from assistant import __version__
 from assistant.errors import (
@@ -76,6 +79,7 @@ from assistant.web.state import AnswerService, ApiState
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = PROJECT_ROOT / "docs" / "openapi.json"
+DOCS_ASSETS = "/docs-assets"
 
 log = logging.getLogger("assistant.web.api")
 
@@ -268,8 +272,11 @@ def create_api(settings: Settings, assistant: AnswerService | None = None) -> Fa
             f"every response carries an {REQUEST_ID_HEADER} header."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.api = state
+    _self_hosted_docs(app)
     app.include_router(router)
     _operations_routes(app)
     _exception_handlers(app)
@@ -286,6 +293,22 @@ def create_api(settings: Settings, assistant: AnswerService | None = None) -> Fa
         )
     app.add_middleware(RequestContextMiddleware, settings=settings)
     return app
+
+
+def _self_hosted_docs(app: FastAPI) -> None:
+    """/docs as Swagger UI from assets the app serves itself (FastAPI's default page loads them from a CDN, blank offline)."""
+    assets = Path(str(importlib.resources.files("fastapi_swagger") / "resources"))
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} (reference)",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 def openapi_document() -> dict[str, Any]:

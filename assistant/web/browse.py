@@ -10,7 +10,7 @@ from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
 from assistant.patterns import provision_references
 from assistant.records import Provision
-from assistant.web.render import Turn, panel_message, render_provision
+from assistant.web.render import CLOSE_REF, PANEL_HINT, Turn, panel_message, render_provision
 
 REFERENCE_PREFERENCE = ("schedule clause", "function", "section", "schedule")
 
@@ -56,8 +56,11 @@ def hierarchy(corpus: Corpus, document_id: str) -> dict[str, list[Provision]]:
     return groups
 
 
-def open_reference(corpus: Corpus, turns: list[Turn], ref: str) -> str:
-    """The panel HTML for a clicked ref: a citation (highlight its quote) or a provision (no highlight)."""
+def open_reference(corpus: Corpus, turns: list[Turn], ref: str, followed: bool = False) -> str:
+    """The panel HTML for a clicked ref: a citation (highlight its quote) or a provision (no highlight).
+
+    ``followed``: opened because it belongs to the newest answer, not by a click (a narrow screen does not pop it up).
+    """
     if ref.startswith("cite:"):
         try:
             _, turn_index, citation_index = ref.split(":")
@@ -71,9 +74,11 @@ def open_reference(corpus: Corpus, turns: list[Turn], ref: str) -> str:
         if provision.text[start:end] != citation.quote:
             found = provision.text.find(citation.quote)
             if found < 0:
-                return render_provision(corpus, provision, None, citation.label, note="The quoted words were not found in this version of the provision.")
+                return render_provision(corpus, provision, None, citation.label, note="The quoted words were not found in this version of the provision.", followed=followed)
             start, end = found, found + len(citation.quote)
-        return render_provision(corpus, provision, (start, end), citation.label)
+        return render_provision(corpus, provision, (start, end), citation.label, followed=followed)
+    if ref == CLOSE_REF:
+        return PANEL_HINT
     if ref.startswith("prov:") and "/" in ref:
         document_id, provision_id = ref[len("prov:") :].split("/", 1)
         provision = corpus.find(document_id, provision_id)

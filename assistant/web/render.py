@@ -12,11 +12,16 @@ import html
 import re
 from dataclasses import dataclass
 
+from assistant.answer.abstention import STAFF_REASONS
+from assistant.answer.card import delegation_notes, lead_sentence, quote_groups, quote_texts
 from assistant.cite import MARKER_RE, provision_label
 from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
 from assistant.records import ABSTAIN_KIND_LABELS, Answer, Provision
 
+SHOWN_QUESTION_CHARS = 400
+# The panel's close control (shown on narrow screens, where the panel is a drawer over the answer).
+CLOSE_REF = "close:"
 PANEL_HINT = (
     '<div class="panel-hint"><p><strong>Provision text</strong></p>'
     "<p>Click a citation chip such as <span class=\"chip\">s 2.1.1</span> in an answer, a source, or a cross-reference "
@@ -63,9 +68,13 @@ CONVERSATION_CSS = _SHARED_CSS + """
          padding: 1px 8px; border-radius: 4px; margin-bottom: 6px; }
 .badge.abstain { background: #fde68a; color: #78350f; }
 .badge.error { background: #fecaca; color: #7f1d1d; }
-.cites { margin: 8px 0 0; padding-left: 0; list-style: none; }
-.cites li { margin: 4px 0; }
-.cites q { color: #374151; }
+.words-title { font-size: 0.8em; font-weight: 600; color: #4b5563; margin-top: 6px; }
+.note p { margin: 0 0 6px; color: #374151; }
+.cites { margin: 4px 0 0; padding-left: 0; list-style: none; }
+.cites li { margin: 6px 0; }
+.cites .n { color: #6b7280; font-size: 0.85em; font-variant-numeric: tabular-nums; }
+.cites .heading { color: #374151; font-size: 0.9em; }
+.cites .quote { color: #1f2937; margin: 2px 0 0 4px; padding-left: 8px; border-left: 2px solid #cbd5e1; }
 .stamp { margin-top: 8px; font-size: 0.8em; color: #4b5563; }
 details.sources { margin-top: 8px; font-size: 0.85em; }
 details.sources summary { cursor: pointer; color: #374151; }
@@ -73,8 +82,21 @@ details.sources summary { cursor: pointer; color: #374151; }
 .closest-title { font-weight: 600; font-size: 0.9em; }
 .sources ol, .closest ol { margin: 4px 0 0 18px; padding: 0; }
 .sources li, .closest li { margin: 3px 0; }
-.score { font-variant-numeric: tabular-nums; color: #6b7280; }
 .notice { font-size: 0.8em; color: #92400e; margin-top: 6px; }
+"""
+# The page's layout: the conversation scrolls above a question box that stays put; on a narrow screen the
+# provision panel is a drawer over the bottom of the screen when staff opened a provision, hidden otherwise (a
+# provision it shows only because it follows the newest answer, ``followed``, would cover that answer).
+LAYOUT_CSS = """
+#conversation { max-height: 60vh; overflow-y: auto !important; }
+#provision-panel .panel-close { display: none !important; }
+@media (max-width: 820px) {
+  #conversation { max-height: none; }
+  #provision-panel:not(:has(.prov:not(.followed))) { display: none; }
+  #provision-panel:has(.prov:not(.followed)) { position: fixed; left: 0; right: 0; bottom: 0; max-height: 62vh; overflow-y: auto; z-index: 1000;
+    background: #ffffff; box-shadow: 0 -6px 20px rgba(0, 0, 0, 0.25); border-radius: 12px 12px 0 0; }
+  #provision-panel .panel-close { display: inline-block !important; float: right; }
+}
 """
 PANEL_CSS = _SHARED_CSS + """
 .panel-hint { color: #4b5563; padding: 8px; }
@@ -168,61 +190,74 @@ def render_answer_text(answer: Answer, turn_index: int, text: str | None = None)
 
 
 def render_sources(corpus: Corpus, answer: Answer, heading: str) -> str:
-    """The retrieved provisions with their scores: a collapsed list under an answer, an open one under an abstention."""
+    """The retrieved provisions by rank (no scores: staff read the order, administrators the record): folded under an answer, open under an abstention."""
     if not answer.retrieved:
         return ""
     items = []
     for r in answer.retrieved:
-        signals = ", ".join(f"{name} {value:.3f}" for name, value in r.scores.items())
         label = r.label or _label_for(corpus, r.document_id, r.provision_id)
-        items.append(
-            f"<li>{_chip(label, ref_for_provision(r.document_id, r.provision_id), signals)} {esc(r.heading)} "
-            f'<span class="score" title="{esc(signals)}">score {r.score:.4f}</span></li>'
-        )
+        items.append(f"<li>{_chip(label, ref_for_provision(r.document_id, r.provision_id), r.heading)} {esc(r.heading)}</li>")
     if answer.abstained:
         return f'<div class="closest"><div class="closest-title">{esc(heading)}</div><ol>{"".join(items)}</ol></div>'
     return f'<details class="sources"><summary>{esc(heading)} ({len(items)})</summary><ol>{"".join(items)}</ol></details>'
 
 
-def _clip(text: str, limit: int = 220) -> str:
-    """A long quote shortened for the citation list; the panel shows it in full."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+def render_quotes(answer: Answer, turn_index: int, skip: set[int] = frozenset()) -> str:
+    """The law's own words beneath the plain answer: one item per quote (a lead-in with its paragraph), its chip opening the panel."""
+    items = []
+    groups = quote_groups(answer, skip)
+    for group, texts in zip(groups, quote_texts(answer, groups), strict=True):
+        shown = answer.citations[group[-1]]
+        numbers = ", ".join(str(i + 1) for i in group)
+        quotes = " … ".join(f"“{esc(text)}”" for text in texts)
+        items.append(
+            f'<li><span class="n">[{numbers}]</span> {_chip(shown.label, ref_for_citation(turn_index, group[-1]), shown.heading)} '
+            f'<span class="heading">{esc(shown.heading)}</span><div class="quote">{quotes}</div></li>'
+        )
+    return f'<ul class="cites">{"".join(items)}</ul>' if items else ""
 
 
 def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
-    """One answer: text with citation chips, the cited quotes, what it rests on, and the sources searched."""
+    """One answer card: the plain answer first, the law's words beneath it (each quote once), what it rests on, and the sources searched folded.
+
+    An abstention says why in one plain sentence, with its kind; a delegated one quotes the words that hand the matter elsewhere.
+    """
     parts: list[str] = []
     if answer.abstained:
         kind = ABSTAIN_KIND_LABELS.get(answer.abstain_kind or "")
         parts.append(f'<div class="badge abstain">Not answered by the law text{esc(": " + kind) if kind else ""}</div>')
-    if answer.short_answer:
-        # The plain answer first, in larger type; the quotes it rests on follow.
-        parts.append(f'<div class="short-answer">{render_answer_text(answer, turn_index, answer.short_answer)}</div>')
-    parts.append(render_answer_text(answer, turn_index))
-    if answer.abstained and answer.abstain_reason:
         # Staff see the plain sentence; the technical detail is kept in the record for administrators.
-        parts.append(f'<p class="muted">Why: {esc(answer.abstain_reason)}</p>')
-    if answer.citations:
-        items = [
-            f"<li>[{i + 1}] {_chip(c.label, ref_for_citation(turn_index, i), c.heading)} {esc(c.heading)}: <q>{esc(_clip(c.quote))}</q></li>"
-            for i, c in enumerate(answer.citations)
-        ]
-        parts.append(f'<ul class="cites">{"".join(items)}</ul>')
+        parts.append(f'<div class="short-answer"><p>{esc(answer.abstain_reason or STAFF_REASONS["not_in_sources"])}</p></div>')
+        if answer.citations:
+            parts.append(render_answer_text(answer, turn_index))
+    else:
+        lead, shown = lead_sentence(answer)
+        parts.append(f'<div class="short-answer">{render_answer_text(answer, turn_index, lead)}</div>')
+        for note in delegation_notes(answer):
+            parts.append(f'<div class="note">{render_answer_text(answer, turn_index, note)}</div>')
+        if len(shown) < len(answer.citations):
+            parts.append(f'<div class="words-title">{"In the law’s words" if not shown else "Also quoted"}</div>')
+            parts.append(render_quotes(answer, turn_index, shown))
     if answer.fallback:
         parts.append(f'<div class="notice">Shown as extracted quotes: {esc(answer.fallback)}</div>')
     stamps = document_stamps(corpus, answer)
     if stamps:
-        lead = "Searched" if answer.abstained else "Rests on"
-        parts.append(f'<div class="stamp">{lead}: {"; ".join(esc(s) for s in stamps)}</div>')
-    heading = "Closest provisions" if answer.abstained else "Sources searched"
+        lead_word = "Searched" if answer.abstained else "Rests on"
+        parts.append(f'<div class="stamp">{lead_word}: {"; ".join(esc(s) for s in stamps)}</div>')
+    heading = "Closest provisions to read" if answer.abstained else "Sources searched"
     parts.append(render_sources(corpus, answer, heading))
     css = "a abstained" if answer.abstained else "a"
     return f'<div class="{css}">{"".join(parts)}</div>'
 
 
+def trimmed(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
+    """A long question shown as its opening words; the full text stays in the record and the copy."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
 def render_turn(corpus: Corpus, turn: Turn, turn_index: int) -> str:
-    parts = [f'<div class="turn" data-turn="{turn_index}"><div class="q">{esc(turn.question)}</div>']
+    parts = [f'<div class="turn" data-turn="{turn_index}"><div class="q">{esc(trimmed(turn.question))}</div>']
     answer = turn.answer
     if answer and answer.rewritten_question and answer.rewritten_question.strip() != turn.question.strip():
         parts.append(f'<div class="rewritten muted">Searched as: “{esc(answer.rewritten_question)}”</div>')
@@ -279,13 +314,14 @@ def render_law_text(corpus: Corpus, provision: Provision, highlight: tuple[int, 
     return f'<div class="prov-text">{"".join(out)}</div>'
 
 
-def render_provision(corpus: Corpus, provision: Provision, highlight: tuple[int, int] | None = None, label: str | None = None, note: str = "") -> str:
+def render_provision(corpus: Corpus, provision: Provision, highlight: tuple[int, int] | None = None, label: str | None = None, note: str = "", followed: bool = False) -> str:
     """The side panel: document and version, hierarchy path, heading, law text, collapsed history notes."""
     info = corpus.document(provision.document_id).info
     crumbs = "".join(f"<span>{esc(p)}</span>" for p in provision.path)
     shown_label = label or provision_label(provision)
     parts = [
-        f'<div class="prov" data-uid="{esc(provision.uid)}">',
+        f'<div class="prov{" followed" if followed else ""}" data-uid="{esc(provision.uid)}">',
+        f'<button type="button" class="chip panel-close" data-ref="{CLOSE_REF}">Close</button>',
         f'<div class="doc">{esc(info.stamp)}</div>',
         f'<div class="crumbs">{crumbs}</div>' if crumbs else "",
         f"<h3>{esc(shown_label)}{': ' if provision.kind == 'function' else ' '}{esc(provision.heading)}</h3>",
@@ -295,7 +331,7 @@ def render_provision(corpus: Corpus, provision: Provision, highlight: tuple[int,
     ]
     if provision.notes:
         notes = "".join(f"<li>{esc(n)}</li>" for n in provision.notes)
-        parts.append(f'<details class="history"><summary>Amendment history ({len(provision.notes)} notes)</summary><ul>{notes}</ul></details>')
+        parts.append(f'<details class="history"><summary>Amendment history ({len(provision.notes)} {"note" if len(provision.notes) == 1 else "notes"})</summary><ul>{notes}</ul></details>')
     if info.source_url:
         parts.append(f'<p class="muted">Source: {esc(info.source_url)}</p>')
     parts.append("</div>")

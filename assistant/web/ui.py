@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Protocol
@@ -34,6 +35,7 @@ from assistant.errors import (
 from assistant.question import clean_question
 from assistant.records import Answer
 from assistant.settings import Settings
+from assistant.answer.card import quote_groups
 from assistant.web.browse import hierarchy, open_reference, resolve_reference
 from assistant.web.feedback import (
     MAX_COMMENT_CHARS,
@@ -52,6 +54,7 @@ from assistant.web.render import (
     esc,
     panel_message,
     plain_text,
+    ref_for_citation,
     render_conversation,
     render_provision,
 )
@@ -67,6 +70,11 @@ EXAMPLE_QUESTIONS = (
     "What are the Victorian school holiday dates for 2027?",
 )
 ALL_DOCUMENTS = ""
+# Icons and type that render without an emoji font or a web font: nothing is fetched from another host.
+STATIC = Path(__file__).resolve().parent / "static"
+SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "Liberation Sans", "sans-serif")
+SYSTEM_MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace")
+BLANK_QUESTION = "Type a question first, for example: Until what age does a child have to attend school?"
 GENERIC_ERROR = "Sorry, something went wrong while answering. The problem has been logged; please try again, or rephrase the question."
 
 
@@ -123,9 +131,11 @@ class Handlers:
         try:
             question = clean_question(typed, self.settings.max_question_chars)
         except InvalidQuestionError as exc:
-            # An empty box (Enter pressed by mistake) adds nothing; any other refusal shows in the chat.
-            if typed:
-                turns.append(Turn(question=typed, error=friendly_error(exc)))
+            # An empty box adds no turn, only a hint under the conversation; any other refusal shows in the chat.
+            if not typed:
+                yield self.view(turns, notice=BLANK_QUESTION)
+                return
+            turns.append(Turn(question=typed, error=friendly_error(exc)))
             yield self.view(turns)
             return
         turn = Turn(question=question)
@@ -148,20 +158,32 @@ class Handlers:
             if not isinstance(exc, AssistantError):
                 log.exception("answering %r failed", question[:200])
             turns[-1] = replace(turn, error=friendly_error(exc))
-        yield self.view(turns)
+            yield self.view(turns, panel=PANEL_HINT)
+            return
+        yield self.view(turns, panel=self.newest_panel(turns))
 
-    def view(self, turns: list[Turn]) -> tuple[str, list[Turn], str, Any, Any]:
-        """Everything an answer changes: the conversation, the state, the question box (cleared), the copy text, the feedback target."""
+    def newest_panel(self, turns: list[Turn]) -> str:
+        """The panel follows the newest answer: its first quote's provision, highlighted (the hint when it quotes nothing)."""
+        answer = turns[-1].answer
+        if answer is None or not answer.citations:
+            return PANEL_HINT
+        first = quote_groups(answer)[0][-1]
+        return open_reference(self.corpus, turns, ref_for_citation(len(turns) - 1, first), followed=True)
+
+    def view(self, turns: list[Turn], notice: str = "", panel: Any = None) -> tuple[str, list[Turn], str, Any, Any, Any]:
+        """Everything an answer changes: the conversation (with a passing ``notice`` under it), the state, the question box (cleared),
+        the copy text, the feedback target, and the provision panel (``None`` leaves it as it is)."""
         answered = [(i, t) for i, t in enumerate(turns) if t.answer is not None]
         latest = answered[-1] if answered else None
         copy = plain_text(self.corpus, latest[1].answer) if latest else ""  # type: ignore[arg-type]
         choices = [(f"#{i + 1}: {t.question[:70]}", i) for i, t in answered]
         return (
-            render_conversation(self.corpus, turns),
+            render_conversation(self.corpus, turns) + (f'<div class="notice input-notice">{esc(notice)}</div>' if notice else ""),
             turns,
             "",
             copy,
             gr.update(choices=choices, value=latest[0] if latest else None),
+            gr.update() if panel is None else panel,
         )
 
     def citation_choices(self, turns: list[Turn], turn_index: int | None) -> Any:
@@ -169,19 +191,20 @@ class Handlers:
         labels = [c.label for c in answer.citations] if answer else []
         return gr.update(choices=labels, value=None)
 
-    def open_ref(self, turns: list[Turn], evt: gr.SelectData) -> str:
+    def open_ref(self, turns: list[Turn], evt: gr.SelectData) -> tuple[str, str]:
+        """The panel for a clicked chip, source or cross-reference, and the browse tab's status cleared (a stale warning would stay)."""
         try:
-            return open_reference(self.corpus, turns or [], str(evt.value))
+            return open_reference(self.corpus, turns or [], str(evt.value)), ""
         except Exception:
             log.exception("opening %r failed", evt.value)
-            return panel_message(GENERIC_ERROR)
+            return panel_message(GENERIC_ERROR), ""
 
     def open_typed(self, text: str, document: str) -> tuple[str, str]:
         """The provision browser's text box: panel HTML and a status line."""
         try:
             provision, highlight = resolve_reference(self.corpus, text or "", document or None)
         except ProvisionNotFoundError as exc:
-            return gr.update(), f"⚠️ {exc}"
+            return gr.update(), f"Not found: {exc}"
         return render_provision(self.corpus, provision, highlight), f"Showing {provision_label(provision)} {provision.heading}"
 
     def groups_for(self, document: str) -> tuple[Any, Any]:
@@ -258,6 +281,11 @@ def _document_choices(corpus: Corpus) -> list[tuple[str, str]]:
     return [(d.info.title, d.info.id) for d in corpus.documents]
 
 
+def ui_theme() -> gr.themes.Base:
+    """Gradio's default look in system fonts: its bundled web font lacked bold capitals (bold "A" rendered as a small capital)."""
+    return gr.themes.Default(font=list(SYSTEM_FONTS), font_mono=list(SYSTEM_MONO_FONTS))
+
+
 def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore | None = None) -> gr.Blocks:
     """The staff UI as a ``gr.Blocks`` with its queue set to ``settings.ui_concurrency``; assistant/web/server.py mounts it at '/'."""
     h = Handlers(assistant, settings, store)
@@ -308,8 +336,8 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
                                 wrong_label = gr.Dropdown([], value=None, label="Which citation (optional)", elem_id="feedback-citation")
                             comment = gr.Textbox(label="Comment (optional)", lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment")
                             with gr.Row():
-                                up = gr.Button("👍 Helpful", elem_id="feedback-up", size="sm")
-                                down = gr.Button("👎 Not helpful", elem_id="feedback-down", size="sm")
+                                up = gr.Button("Helpful", icon=str(STATIC / "thumb-up.svg"), elem_id="feedback-up", size="sm")
+                                down = gr.Button("Not helpful", icon=str(STATIC / "thumb-down.svg"), elem_id="feedback-down", size="sm")
                                 send = gr.Button("Send comment or flag", elem_id="feedback-send", size="sm")
                             feedback_status = gr.Markdown(elem_id="feedback-status")
                         with gr.Accordion("Copy the answer with its citations", open=False):
@@ -327,13 +355,13 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
             with gr.Column(scale=2, min_width=360):
                 panel = gr.HTML(PANEL_HINT, elem_id="provision-panel", css_template=PANEL_CSS, js_on_load=PANEL_JS, max_height="85vh", container=True, padding=True)
 
-        answer_outputs = [conversation, turns, question, copy_text, feedback_turn]
+        answer_outputs = [conversation, turns, question, copy_text, feedback_turn, panel]
         private: dict[str, Any] = {"api_visibility": "private"}
         ask.click(h.respond, [question, document, turns], answer_outputs, **private)
         question.submit(h.respond, [question, document, turns], answer_outputs, **private)
-        new.click(lambda: h.view([]), None, answer_outputs, **private)
-        conversation.select(h.open_ref, [turns], [panel], **private)
-        panel.select(h.open_ref, [turns], [panel], **private)
+        new.click(lambda: h.view([], panel=PANEL_HINT), None, answer_outputs, **private)
+        conversation.select(h.open_ref, [turns], [panel, browse_status], **private)
+        panel.select(h.open_ref, [turns], [panel, browse_status], **private)
         feedback_turn.change(h.citation_choices, [turns, feedback_turn], [wrong_label], **private)
         feedback_inputs = [turns, feedback_turn, wrong, wrong_label, comment, document]
         feedback_outputs = [feedback_status, comment, wrong, wrong_label]

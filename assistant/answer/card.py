@@ -1,0 +1,74 @@
+"""What an answer shows first and beneath, the same on every surface (the UI's card, the CLI).
+
+Staff read the plain answer first (the short answer, else the answer's first
+sentence), then the law's own words with each quote once: a quote that only leads
+in to a list ("… must not—") is shown with the paragraph after it, never alone, and
+the quotes the lead sentence already carries are not repeated. A sentence saying
+the Act leaves the detail to another instrument stays as a note.
+"""
+
+from __future__ import annotations
+
+from assistant.answer.compose import DELEGATION_NOTE_PREFIX
+from assistant.cite import MARKER_RE
+from assistant.patterns import LEAD_IN_END_RE
+from assistant.records import Answer
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def lead_sentence(answer: Answer) -> tuple[str, set[int]]:
+    """The plain answer shown first, and the indexes of the citations whose quotes it carries in full."""
+    if answer.short_answer:
+        return answer.short_answer, set()
+    first = answer.text.strip().split("\n", 1)[0]
+    return first, {i for i, c in enumerate(answer.citations) if flat(c.quote) in flat(first)}
+
+
+def quote_groups(answer: Answer, skip: set[int] = frozenset()) -> list[list[int]]:
+    """The citations to list beneath, each once, as groups of indexes: a lead-in joins the quote after it from the same provision."""
+    groups: list[list[int]] = []
+    for i, citation in enumerate(answer.citations):
+        if i in skip:
+            continue
+        before = answer.citations[i - 1] if i else None
+        joins = (
+            groups
+            and groups[-1][-1] == i - 1
+            and before is not None
+            and (before.document_id, before.provision_id) == (citation.document_id, citation.provision_id)
+            and LEAD_IN_END_RE.search(before.quote.rstrip())
+        )
+        if joins:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def delegation_notes(answer: Answer) -> list[str]:
+    """The answer's sentences saying the Act leaves the detail elsewhere, without their quote (listed beneath), markers kept."""
+    notes = []
+    for line in answer.text.split("\n"):
+        if line.startswith(DELEGATION_NOTE_PREFIX):
+            markers = " ".join(m.group(0) for m in MARKER_RE.finditer(line))
+            notes.append(f"{line.split(':', 1)[0]}. {markers}".strip())
+    return notes
+
+
+def quote_texts(answer: Answer, groups: list[list[int]]) -> list[list[str]]:
+    """Each group's quotes as shown: a lead-in already shown above is not repeated at the start of a later quote ("… (a) the applicant …")."""
+    seen: list[str] = []
+    out = []
+    for group in groups:
+        texts = []
+        for i in group:
+            text = flat(answer.citations[i].quote)
+            repeated = next((lead for lead in seen if text.startswith(lead) and len(text) > len(lead)), None)
+            texts.append("… " + text[len(repeated) :].lstrip() if repeated else text)
+            if LEAD_IN_END_RE.search(text):
+                seen.append(text)
+        out.append(texts)
+    return out
