@@ -503,3 +503,9 @@ def test_a_figure_beside_delegating_words_counts_only_when_it_is_about_what_was_
     delegation = delegation_in(chosen, set(content_terms(question)), weights, 0.05)
     assert delegation is not None and delegation.what == "a Ministerial Order"
     assert delegation.states_figure(chosen, set(content_terms(question)), weights) is stated
+
+
+def test_a_designated_class_is_one_term_so_category_a_is_not_category_b():
+    a, b = set(content_terms("charged with a category A offence")), set(content_terms("charged with a category B offence"))
+    assert "category a" in a and "category b" in b and a != b
+    assert "category a" not in content_terms("a category of schools")

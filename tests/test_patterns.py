@@ -449,3 +449,19 @@ def test_a_line_closes_its_thought_or_leads_in_to_the_next(line, closed):
 
 def test_a_sentence_splits_into_clauses_at_semicolons():
     assert p.CLAUSE_BREAK_RE.split("to enrol the child; and to ensure attendance") == ["to enrol the child", "and to ensure attendance"]
+
+
+@pytest.mark.parametrize(
+    "text, designated",
+    [
+        ("charged with a category A offence", [("category", "A")]),
+        ("a Category B conviction", [("Category", "B")]),
+        ("under Schedule 2 and Part 2.6", [("Schedule", "2"), ("Part", "2")]),
+        ("a Year 10 student", [("Year", "10")]),
+        ("a type of school", []),
+        ("no class at all", []),
+    ],
+)
+def test_designated_classes(text, designated):
+    found = [(m.group(1), m.group(2)) for m in p.DESIGNATED_RE.finditer(text)]
+    assert found == designated

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 
 from assistant.corpus import Corpus
-from assistant.patterns import WORD_RE
+from assistant.patterns import DESIGNATED_RE, WORD_RE
 
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from into onto under over about as is are was were be been being
@@ -36,8 +36,9 @@ def stem(word: str) -> str:
 
 
 def content_terms(text: str) -> list[str]:
-    """The stemmed words of the text that carry meaning: no stop words, no single letters."""
-    return [stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    """The stemmed words of the text that carry meaning (no stop words, no single letters), and each designated class as one term ("category a")."""
+    words = [stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return words + [f"{stem(m.group(1).lower())} {m.group(2).lower()}" for m in DESIGNATED_RE.finditer(text)]
 
 
 class TermWeights:

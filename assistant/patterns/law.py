@@ -180,3 +180,9 @@ def staff_words_re(words: Sequence[str]) -> re.Pattern[str]:
     if initialisms:
         parts.append("|".join(re.escape(w) for w in sorted(initialisms, key=len, reverse=True)))
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:e?s|ed|d|ing)?(?![\w-])")
+
+
+# A class the law names by a letter or number after a word ("category A offence", "Schedule 1", "Division 3",
+# "Year 10"): the letter is a stop word and a lone digit too short to count, so the pair is kept as one term
+# ("category a") and "category A" no longer reads the same as "category B".
+DESIGNATED_RE = re.compile(r"\b((?i:category|class|type|schedule|part|division|chapter|level|year|grade|stage|tier))\s+([A-Z]|\d{1,3}[A-Z]?)\b")
