@@ -238,3 +238,15 @@ def test_cli_list_shows_the_feedback(tmp_path, monkeypatch, capsys):
     assert cli_main(["feedback", "list"]) == 0
     out = capsys.readouterr().out
     assert "Who registers teachers?" in out and "comment: clear" in out
+
+
+def test_amending_changes_the_one_row_and_refuses_a_row_of_another_question(store, answer):
+    row_id = store.add(FeedbackRecord(question=answer.question, answer=answer, rating="up"))
+    store.amend(row_id, FeedbackRecord(question=answer.question, answer=answer, rating="down", comment="wrong section", wrong_citation=True, citation_label="s 2.6.9"))
+    [entry] = store.list()
+    assert (entry.id, entry.rating, entry.comment, entry.wrong_citation, entry.citation_label) == (row_id, "down", "wrong section", True, "s 2.6.9")
+    with pytest.raises(FeedbackError, match=f"feedback #{row_id} for this question"):
+        store.amend(row_id, FeedbackRecord(question="Another question?", rating="up"))
+    with pytest.raises(FeedbackError):
+        store.amend(row_id + 1, FeedbackRecord(question=answer.question, rating="up"))
+    assert store.count() == 1

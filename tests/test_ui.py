@@ -25,6 +25,7 @@ from assistant.web.render import (
     plain_text,
     ref_for_citation,
     ref_for_provision,
+    ref_for_rating,
     render_answer,
     render_conversation,
     render_provision,
@@ -297,9 +298,9 @@ def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
     assert "Searched as:" in html and len(turns) == 2
 
 
-def test_feedback_choices_follow_the_latest_answer(handlers):
-    *_, choices, _ = final(handlers, "Until what age?")
-    assert choices["value"] == 0 and choices["choices"] == [("#1: Until what age?", 0)]
+def test_the_feedback_form_stays_closed_until_a_thumb_is_clicked(handlers):
+    *_, form, _ = final(handlers, "Until what age?")
+    assert form["visible"] is False
 
 
 @pytest.mark.parametrize(
@@ -337,23 +338,44 @@ def test_a_long_question_is_shown_trimmed_and_kept_whole(handlers):
 # --- feedback -------------------------------------------------------------------------------------
 
 
-def test_feedback_from_the_ui_lands_in_sqlite_with_the_flagged_citation(handlers, tmp_settings):
-    _, turns, *_ = final(handlers, "Until what age must a child attend school?", document="etra-2006")
-    status, comment_box, wrong_box, _ = handlers.send_feedback("down", turns, 0, True, "s 2.6.9(1)(a)", "  wrong section  ", "etra-2006")
-    assert status.startswith("Thank you: feedback #1 saved")
-    assert (comment_box, wrong_box) == ("", False)
+def rate(handlers, turns, ref, rated=None, document=""):
+    return handlers.click(turns, rated, document, gr.SelectData(None, {"index": 0, "value": ref}))
+
+
+def test_a_thumb_and_then_a_comment_on_the_same_answer_are_one_record(handlers, tmp_settings):
+    html, turns, *_ = final(handlers, "Until what age must a child attend school?", document="etra-2006")
+    assert f'data-ref="{ref_for_rating(0, "down")}"' in html  # the thumbs are on the answer itself
+    _, _, form, status, which, rated, comment_box, wrong_box = rate(handlers, turns, ref_for_rating(0, "down"), document="etra-2006")
+    assert form["visible"] is True and status.startswith("Thank you: feedback #1 saved (not helpful)")
+    assert which["choices"] == ["s 2.1.1", "s 2.6.9(1)(a)"]
+    status, rated = handlers.add_to_feedback(turns, rated, True, "s 2.6.9(1)(a)", "  wrong section  ", "etra-2006")
+    assert status.startswith("Thank you: feedback #1 saved (not helpful, with your comment or flag)")
+    _, _, _, status, *_ = rate(handlers, turns, ref_for_rating(0, "up"), rated, "etra-2006")  # changed their mind
     with sqlite3.connect(tmp_settings.data_dir / "feedback.sqlite3") as conn:
-        row = conn.execute("SELECT question, rating, comment, wrong_citation, citation_label, source, settings_json FROM feedback").fetchone()
-    assert row[:6] == ("Until what age must a child attend school?", "down", "wrong section", 1, "s 2.6.9(1)(a)", "ui")
-    assert '"document_filter": "etra-2006"' in row[6]
+        rows = conn.execute("SELECT question, rating, comment, wrong_citation, citation_label, source, settings_json FROM feedback").fetchall()
+    assert len(rows) == 1
+    assert rows[0][:6] == ("Until what age must a child attend school?", "up", "wrong section", 1, "s 2.6.9(1)(a)", "ui")
+    assert '"document_filter": "etra-2006"' in rows[0][6]
+
+
+def test_each_answer_rated_is_its_own_record(handlers, tmp_settings):
+    _, turns, *_ = final(handlers, "Until what age must a child attend school?")
+    _, turns, *_ = final(handlers, "and for teachers?", turns)
+    *_, rated, _, _ = rate(handlers, turns, ref_for_rating(0, "up"))
+    *_, rated, _, _ = rate(handlers, turns, ref_for_rating(1, "down"), rated)
+    assert rated["turn"] == 1 and FeedbackStore.from_settings(tmp_settings).count() == 2
 
 
 def test_feedback_without_an_answer_or_content_is_explained_not_saved(handlers, tmp_settings):
-    status, *_ = handlers.send_feedback("up", [], None, False, None, "", "")
-    assert status.startswith("Ask a question first")
+    status, rated = handlers.add_to_feedback([], None, False, None, "a comment", "")
+    assert status.startswith("Click Yes or No under an answer first") and rated is None
     _, turns, *_ = final(handlers, "Until what age?")
-    status, *_ = handlers.send_feedback(None, turns, 0, False, None, "", "")
-    assert status == "⚠️ Not saved: feedback needs a rating ('up' or 'down'), a comment, or wrong_citation"
+    _, _, _, status, *_ = rate(handlers, turns, ref_for_rating(5, "up"))
+    assert "earlier conversation" in status
+    _, _, _, status, *_ = rate(handlers, turns, "rate:zero:up")
+    assert status == "Nothing to rate there."
+    status, _ = handlers.add_to_feedback(turns, {"turn": 0, "rating": None}, False, None, "", "")
+    assert status == "Not saved: feedback needs a rating ('up' or 'down'), a comment, or wrong_citation"
     assert FeedbackStore.from_settings(tmp_settings).count() == 0
 
 
@@ -385,7 +407,7 @@ def test_the_api_endpoint_returns_the_answer_json(handlers, assistant):
 
 def test_the_panel_closes_and_a_chip_clears_a_stale_browse_warning(handlers, corpus):
     _, turns, *_ = final(handlers, "Until what age?")
-    panel, status = handlers.open_ref(turns, gr.SelectData(None, {"index": 0, "value": ref_for_citation(0, 0)}))
+    panel, status, *_ = rate(handlers, turns, ref_for_citation(0, 0))
     assert 'data-ref="close:"' in panel and status == ""
-    closed, _ = handlers.open_ref(turns, gr.SelectData(None, {"index": 0, "value": "close:"}))
+    closed, *_ = rate(handlers, turns, "close:")
     assert "Click a citation chip" in closed

@@ -1,8 +1,9 @@
 """End to end in a real browser: Playwright drives Debian's headless Chromium against the app on localhost.
 
-A member of staff asks a question, sees the answer with a citation chip, clicks
-it, reads the provision with the quoted words highlighted, says the citation is
-wrong, and the test finds that feedback row in SQLite. Screenshots go to
+A member of staff asks a question, sees the answer card with a citation chip, clicks
+it, reads the provision with the quoted words highlighted, gives the answer a thumb
+down and then says which citation is wrong, and the test finds that one feedback row
+in SQLite. Screenshots go to
 test-artifacts/ (and to docs/screenshots/ for the README when UPDATE_SCREENSHOTS=1).
 
 Chromium comes from apt (``chromium``), never from ``playwright install``; the
@@ -162,22 +163,27 @@ def test_ask_open_the_cited_provision_and_flag_it(page, live_app_url, live_assis
     assert panel.locator("details.history").count() == (1 if live_assistant.provision(cited.document_id, cited.provision_id).notes else 0)
     provision_png = _save(page, "ui-provision.png", "provision.png")
 
+    assert not page.locator("#feedback-comment").is_visible()  # the comment form opens only with a thumb
+    card.locator('button.thumb[data-ref="rate:0:down"]').click()
+    status = page.locator("#feedback-status")
+    status.get_by_text("saved (not helpful)").wait_for(timeout=30_000)
+    row_id = int(re.search(r"feedback #(\d+)", status.inner_text())[1])
     page.locator("#feedback-wrong input[type=checkbox]").check()
     flagged = expected.citations[-1].label
     page.locator("#feedback-citation input").click()
     page.locator('[data-testid="dropdown-option"]', has_text=flagged).first.click()
     page.locator("#feedback-comment textarea").fill("The quote is right but I expected the exemption section too.")
-    page.locator("#feedback-down").click()
-    status = page.locator("#feedback-status")
-    status.get_by_text("saved").wait_for(timeout=30_000)
-    row_id = int(re.search(r"feedback #(\d+)", status.inner_text())[1])
+    page.locator("#feedback-send").click()
+    status.get_by_text("with your comment or flag").wait_for(timeout=30_000)
+    assert f"feedback #{row_id} saved" in status.inner_text()  # the same record, not a second one
     _save(page, "ui-feedback.png")
 
     with sqlite3.connect(live_settings.data_dir / "feedback.sqlite3") as conn:
         row = conn.execute(
             "SELECT question, rating, wrong_citation, citation_label, comment, answer_text, citations_json, source FROM feedback WHERE id = ?", (row_id,)
         ).fetchone()
-    assert row is not None
+        rows = conn.execute("SELECT COUNT(*) FROM feedback WHERE question = ?", (QUESTION,)).fetchone()[0]
+    assert row is not None and rows == 1
     question, rating, wrong, citation_label, comment, answer_text, citations_json, source = row
     assert citation_label == flagged
     assert (question, rating, wrong, source) == (QUESTION, "down", 1, "ui")

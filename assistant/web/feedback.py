@@ -205,6 +205,19 @@ class FeedbackStore:
         except sqlite3.Error as exc:
             raise FeedbackError(f"{self.path}: could not save feedback ({exc})") from exc
 
+    def amend(self, row_id: int, record: FeedbackRecord) -> None:
+        """Replace a stored row's rating, comment and flag with ``record``'s: a thumb, then a comment on it, stay one record."""
+        try:
+            with self._write() as conn:
+                changed = conn.execute(
+                    "UPDATE feedback SET rating = ?, comment = ?, wrong_citation = ?, citation_label = ? WHERE id = ? AND question = ?",
+                    (record.rating, record.comment, int(record.wrong_citation), record.citation_label, row_id, record.question),
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise FeedbackError(f"{self.path}: could not save feedback ({exc})") from exc
+        if changed != 1:
+            raise FeedbackError(f"feedback #{row_id} for this question is not in {self.path}")
+
     def list(self, limit: int | None = None) -> list[FeedbackEntry]:
         """Stored feedback, oldest first (``limit`` keeps the newest ``limit`` rows)."""
         query = (

@@ -20,6 +20,15 @@ from assistant.errors import ProvisionNotFoundError
 from assistant.records import ABSTAIN_KIND_LABELS, Answer, Provision
 
 SHOWN_QUESTION_CHARS = 400
+# Thumbs drawn as SVG, so they render without an emoji font.
+_THUMB_PATHS = {
+    "up": '<path d="M7 10v11H3V10h4z"/><path d="M7 10l4-8a3 3 0 0 1 3 3v4h6a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21H7"/>',
+    "down": '<path d="M17 14V3h4v11h-4z"/><path d="M17 14l-4 8a3 3 0 0 1-3-3v-4H4a2 2 0 0 1-2-2.3l1.4-8A2 2 0 0 1 5.4 3H17"/>',
+}
+THUMB_UP_SVG, THUMB_DOWN_SVG = (
+    f'<svg aria-hidden="true" viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{path}</svg>'
+    for path in (_THUMB_PATHS["up"], _THUMB_PATHS["down"])
+)
 # The panel's close control (shown on narrow screens, where the panel is a drawer over the answer).
 CLOSE_REF = "close:"
 PANEL_HINT = (
@@ -83,6 +92,10 @@ details.sources summary { cursor: pointer; color: #374151; }
 .sources ol, .closest ol { margin: 4px 0 0 18px; padding: 0; }
 .sources li, .closest li { margin: 3px 0; }
 .notice { font-size: 0.8em; color: #92400e; margin-top: 6px; }
+.rate { margin-top: 8px; display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
+.thumb { display: inline-flex; gap: 4px; align-items: center; padding: 1px 10px; border-radius: 999px; border: 1px solid #cbd5e1;
+         background: #ffffff; color: #1f2937; font-size: 0.85em; cursor: pointer; font-family: inherit; }
+.thumb:hover { background: #f1f5f9; }
 """
 # The page's layout: the conversation scrolls above a question box that stays put; on a narrow screen the
 # provision panel is a drawer over the bottom of the screen when staff opened a provision, hidden otherwise (a
@@ -142,6 +155,11 @@ def ref_for_citation(turn_index: int, citation_index: int) -> str:
 
 def ref_for_provision(document_id: str, provision_id: str) -> str:
     return f"prov:{document_id}/{provision_id}"
+
+
+def ref_for_rating(turn_index: int, rating: str) -> str:
+    """A thumb under an answer: 'rate:3:up' (the UI saves it as that answer's feedback)."""
+    return f"rate:{turn_index}:{rating}"
 
 
 def _chip(text: str, ref: str, title: str = "") -> str:
@@ -246,6 +264,11 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
         parts.append(f'<div class="stamp">{lead_word}: {"; ".join(esc(s) for s in stamps)}</div>')
     heading = "Closest provisions to read" if answer.abstained else "Sources searched"
     parts.append(render_sources(corpus, answer, heading))
+    parts.append(
+        f'<div class="rate"><span class="muted">Was this answer helpful?</span> '
+        f'<button type="button" class="thumb" data-ref="{ref_for_rating(turn_index, "up")}" title="Helpful">{THUMB_UP_SVG} Yes</button> '
+        f'<button type="button" class="thumb" data-ref="{ref_for_rating(turn_index, "down")}" title="Not helpful">{THUMB_DOWN_SVG} No</button></div>'
+    )
     css = "a abstained" if answer.abstained else "a"
     return f'<div class="{css}">{"".join(parts)}</div>'
 

@@ -34,7 +34,7 @@ def create_server(settings: Settings, assistant: AnswerService | None = None) ->
     import gradio as gr
 
     from assistant.web.render import LAYOUT_CSS
-    from assistant.web.ui import STATIC, build_ui, ui_theme
+    from assistant.web.ui import build_ui, ui_theme
 
     if assistant is None:
         from assistant.pipeline import Assistant
@@ -42,7 +42,7 @@ def create_server(settings: Settings, assistant: AnswerService | None = None) ->
         assistant = Assistant.load(settings, build_if_missing=False)
     app = create_api(settings, assistant)
     blocks = build_ui(assistant, settings)
-    return gr.mount_gradio_app(app, blocks, path="/", ssr_mode=False, footer_links=["api"], theme=ui_theme(), css=LAYOUT_CSS, allowed_paths=[str(STATIC)], **ui_login(settings))
+    return gr.mount_gradio_app(app, blocks, path="/", ssr_mode=False, footer_links=[], theme=ui_theme(), css=LAYOUT_CSS, **ui_login(settings))
 
 
 def ui_login(settings: Settings) -> dict[str, Any]:

@@ -18,13 +18,13 @@ Example::
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Protocol
 
 import gradio as gr
 
+from assistant.answer.card import quote_groups
 from assistant.cite import provision_label
 from assistant.corpus import Corpus
 from assistant.errors import (
@@ -35,15 +35,13 @@ from assistant.errors import (
 from assistant.question import clean_question
 from assistant.records import Answer
 from assistant.settings import Settings
-from assistant.answer.card import quote_groups
 from assistant.web.browse import hierarchy, open_reference, resolve_reference
 from assistant.web.feedback import (
     MAX_COMMENT_CHARS,
     FeedbackError,
-    FeedbackRecord,
     FeedbackStore,
-    settings_snapshot,
 )
+from assistant.web.rating import Rating
 from assistant.web.render import (
     CLICK_JS,
     CONVERSATION_CSS,
@@ -70,8 +68,7 @@ EXAMPLE_QUESTIONS = (
     "What are the Victorian school holiday dates for 2027?",
 )
 ALL_DOCUMENTS = ""
-# Icons and type that render without an emoji font or a web font: nothing is fetched from another host.
-STATIC = Path(__file__).resolve().parent / "static"
+# Type that renders without a web font: nothing is fetched from another host.
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "Liberation Sans", "sans-serif")
 SYSTEM_MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace")
 BLANK_QUESTION = "Type a question first, for example: Until what age does a child have to attend school?"
@@ -115,14 +112,7 @@ class Handlers:
         self.assistant = assistant
         self.settings = settings
         self.corpus = assistant.corpus
-        self._store = store
-
-    @property
-    def store(self) -> FeedbackStore:
-        # Opened on first feedback, so a read-only data folder does not stop the UI from answering.
-        if self._store is None:
-            self._store = FeedbackStore.from_settings(self.settings)
-        return self._store
+        self.rating = Rating(settings, store, friendly_error)
 
     def respond(self, question: str, document: str, turns: list[Turn]) -> Iterator[tuple[str, list[Turn], str, Any, Any]]:
         """Stream one answer: yields (conversation HTML, turns, question box, copy text, feedback answer choices)."""
@@ -172,32 +162,40 @@ class Handlers:
 
     def view(self, turns: list[Turn], notice: str = "", panel: Any = None) -> tuple[str, list[Turn], str, Any, Any, Any]:
         """Everything an answer changes: the conversation (with a passing ``notice`` under it), the state, the question box (cleared),
-        the copy text, the feedback target, and the provision panel (``None`` leaves it as it is)."""
-        answered = [(i, t) for i, t in enumerate(turns) if t.answer is not None]
-        latest = answered[-1] if answered else None
-        copy = plain_text(self.corpus, latest[1].answer) if latest else ""  # type: ignore[arg-type]
-        choices = [(f"#{i + 1}: {t.question[:70]}", i) for i, t in answered]
+        the copy text, the feedback form (closed until a thumb is clicked), and the provision panel (``None`` leaves it as it is)."""
+        answered = [t for t in turns if t.answer is not None]
+        copy = plain_text(self.corpus, answered[-1].answer) if answered else ""  # type: ignore[arg-type]
         return (
             render_conversation(self.corpus, turns) + (f'<div class="notice input-notice">{esc(notice)}</div>' if notice else ""),
             turns,
             "",
             copy,
-            gr.update(choices=choices, value=latest[0] if latest else None),
+            gr.update(visible=False),
             gr.update() if panel is None else panel,
         )
 
-    def citation_choices(self, turns: list[Turn], turn_index: int | None) -> Any:
-        answer = _answer_at(turns, turn_index)
-        labels = [c.label for c in answer.citations] if answer else []
-        return gr.update(choices=labels, value=None)
-
-    def open_ref(self, turns: list[Turn], evt: gr.SelectData) -> tuple[str, str]:
-        """The panel for a clicked chip, source or cross-reference, and the browse tab's status cleared (a stale warning would stay)."""
+    def open_ref(self, turns: list[Turn], evt: gr.SelectData) -> str:
+        """The panel for a clicked chip, source or cross-reference."""
         try:
-            return open_reference(self.corpus, turns or [], str(evt.value)), ""
+            return open_reference(self.corpus, turns or [], str(evt.value))
         except Exception:
             log.exception("opening %r failed", evt.value)
-            return panel_message(GENERIC_ERROR), ""
+            return panel_message(GENERIC_ERROR)
+
+    def click(self, turns: list[Turn], rated: dict | None, document: str, evt: gr.SelectData) -> tuple[Any, ...]:
+        """A click in the conversation: a thumb under an answer saves feedback and opens the optional comment form;
+        anything else opens the panel (and clears the browse tab's status, where a stale warning would stay).
+
+        Returns (panel, browse status, feedback form, feedback status, which-citation box, feedback state, comment box, wrong box).
+        """
+        ref = str(evt.value)
+        if not ref.startswith("rate:"):
+            return (self.open_ref(turns, evt), "", *([gr.update()] * 6))
+        return (gr.update(), gr.update(), *self.rating.rate(turns, rated, document, ref))
+
+    def add_to_feedback(self, turns: list[Turn], rated: dict | None, wrong: bool, citation_label: str | None, comment: str, document: str) -> tuple[str, dict | None]:
+        """The form's button: the comment and the flagged citation join the thumb's record (``assistant.web.rating``)."""
+        return self.rating.add_to(turns, rated, wrong, citation_label, comment, document)
 
     def open_typed(self, text: str, document: str) -> tuple[str, str]:
         """The provision browser's text box: panel HTML and a status line."""
@@ -220,32 +218,6 @@ class Handlers:
         provision = self.corpus.find(document, provision_id) if document and provision_id else None
         return render_provision(self.corpus, provision) if provision else gr.update()
 
-    def send_feedback(
-        self, rating: str | None, turns: list[Turn], turn_index: int | None, wrong: bool, citation_label: str | None, comment: str, document: str
-    ) -> tuple[str, Any, Any, Any]:
-        """Save one feedback row; returns (status, comment box, wrong-citation box, which-citation box)."""
-        answer = _answer_at(turns, turn_index)
-        if answer is None:
-            return "Ask a question first: feedback is saved against an answer.", gr.update(), gr.update(), gr.update()
-        try:
-            record = FeedbackRecord(
-                question=answer.question,
-                answer=answer,
-                rating=rating,  # type: ignore[arg-type]
-                comment=(comment or "").strip(),
-                wrong_citation=bool(wrong or citation_label),
-                citation_label=citation_label or None,
-                settings={**settings_snapshot(self.settings), "document_filter": document or None},
-                source="ui",
-            )
-            row_id = self.store.add(record)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            return f"⚠️ Not saved: {_validation_message(exc)}", gr.update(), gr.update(), gr.update()
-        except Exception as exc:
-            log.exception("saving feedback failed")
-            return f"⚠️ Not saved: {friendly_error(exc)}", gr.update(), gr.update(), gr.update()
-        return f"Thank you: feedback #{row_id} saved for curators to review.", "", False, gr.update(value=None)
-
     def ask_api(self, question: str, document: str = "", mode: str = "") -> dict[str, Any]:
         """The ``/ask`` API endpoint: the same ``Answer`` JSON as ``Assistant.ask``; failures reach the client as a plain message."""
         try:
@@ -254,22 +226,6 @@ class Handlers:
             if not isinstance(exc, AssistantError):
                 log.exception("API question %r failed", str(question)[:200])
             raise gr.Error(friendly_error(exc), print_exception=False) from None
-
-
-def _answer_at(turns: list[Turn], turn_index: int | None) -> Answer | None:
-    if turn_index is None or not turns:
-        return None
-    try:
-        return turns[int(turn_index)].answer
-    except (IndexError, ValueError, TypeError):
-        return None
-
-
-def _validation_message(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in errors())
-    return str(exc)
 
 
 # --------------------------------------------------------------------------------------
@@ -296,8 +252,9 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
 
     with gr.Blocks(title=TITLE, fill_width=True) as demo:
         turns = gr.State([])
+        rated = gr.State(None)
         gr.HTML(
-            f'<div class="top"><h1>{esc(TITLE)}</h1><p class="muted">Answers quote the law and cite it to the subsection. Current to: {stamps}</p></div>',
+            f'<div class="top"><h1>{esc(TITLE)}</h1><p class="muted">Answers quote the law and cite it to the subsection. Current to: {stamps}. Help-desk tools: the JSON API, reference at <a href="/docs">/docs</a>.</p></div>',
             css_template=".top h1 { margin: 0 0 4px; font-size: 1.5em; } .muted { color: #6b7280; font-size: 0.85em; margin: 0; }",
             js_on_load=None,
         )
@@ -313,6 +270,13 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
                             min_height=260,
                             autoscroll=True,
                         )
+                        with gr.Group(visible=False, elem_id="feedback") as feedback_form:
+                            feedback_status = gr.Markdown(elem_id="feedback-status")
+                            with gr.Row():
+                                wrong = gr.Checkbox(label="A citation is wrong", elem_id="feedback-wrong")
+                                wrong_label = gr.Dropdown([], value=None, label="Which citation (optional)", elem_id="feedback-citation")
+                            comment = gr.Textbox(label="Comment (optional)", lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment")
+                            send = gr.Button("Add to my feedback", elem_id="feedback-send", size="sm")
                         with gr.Row():
                             question = gr.Textbox(
                                 label="Your question",
@@ -329,17 +293,6 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
                             [("All documents", ALL_DOCUMENTS), *documents], value=ALL_DOCUMENTS, label="Search in", elem_id="document-filter"
                         )
                         gr.Examples([[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Example questions")
-                        with gr.Accordion("Feedback on an answer", open=True, elem_id="feedback"):
-                            feedback_turn = gr.Dropdown([], value=None, label="Answer", elem_id="feedback-answer")
-                            with gr.Row():
-                                wrong = gr.Checkbox(label="A citation is wrong", elem_id="feedback-wrong")
-                                wrong_label = gr.Dropdown([], value=None, label="Which citation (optional)", elem_id="feedback-citation")
-                            comment = gr.Textbox(label="Comment (optional)", lines=2, max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment")
-                            with gr.Row():
-                                up = gr.Button("Helpful", icon=str(STATIC / "thumb-up.svg"), elem_id="feedback-up", size="sm")
-                                down = gr.Button("Not helpful", icon=str(STATIC / "thumb-down.svg"), elem_id="feedback-down", size="sm")
-                                send = gr.Button("Send comment or flag", elem_id="feedback-send", size="sm")
-                            feedback_status = gr.Markdown(elem_id="feedback-status")
                         with gr.Accordion("Copy the answer with its citations", open=False):
                             copy_text = gr.Textbox(label="Plain text", lines=8, buttons=["copy"], interactive=False, elem_id="copy-text")
                     with gr.Tab("Browse provisions", id="browse"):
@@ -355,19 +308,15 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
             with gr.Column(scale=2, min_width=360):
                 panel = gr.HTML(PANEL_HINT, elem_id="provision-panel", css_template=PANEL_CSS, js_on_load=PANEL_JS, max_height="85vh", container=True, padding=True)
 
-        answer_outputs = [conversation, turns, question, copy_text, feedback_turn, panel]
+        answer_outputs = [conversation, turns, question, copy_text, feedback_form, panel]
         private: dict[str, Any] = {"api_visibility": "private"}
         ask.click(h.respond, [question, document, turns], answer_outputs, **private)
         question.submit(h.respond, [question, document, turns], answer_outputs, **private)
         new.click(lambda: h.view([], panel=PANEL_HINT), None, answer_outputs, **private)
-        conversation.select(h.open_ref, [turns], [panel, browse_status], **private)
-        panel.select(h.open_ref, [turns], [panel, browse_status], **private)
-        feedback_turn.change(h.citation_choices, [turns, feedback_turn], [wrong_label], **private)
-        feedback_inputs = [turns, feedback_turn, wrong, wrong_label, comment, document]
-        feedback_outputs = [feedback_status, comment, wrong, wrong_label]
-        up.click(lambda *a: h.send_feedback("up", *a), feedback_inputs, feedback_outputs, **private)
-        down.click(lambda *a: h.send_feedback("down", *a), feedback_inputs, feedback_outputs, **private)
-        send.click(lambda *a: h.send_feedback(None, *a), feedback_inputs, feedback_outputs, **private)
+        click_outputs = [panel, browse_status, feedback_form, feedback_status, wrong_label, rated, comment, wrong]
+        conversation.select(h.click, [turns, rated, document], click_outputs, **private)
+        panel.select(h.open_ref, [turns], [panel], **private)
+        send.click(h.add_to_feedback, [turns, rated, wrong, wrong_label, comment, document], [feedback_status, rated], **private)
         go.click(h.open_typed, [reference, browse_document], [panel, browse_status], **private)
         reference.submit(h.open_typed, [reference, browse_document], [panel, browse_status], **private)
         browse_document.change(h.groups_for, [browse_document], [group, picked], **private)
