@@ -19,7 +19,6 @@ fixes it.
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import shutil
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from assistant.artifacts import building_folder, damaged_files, folder_digests, remove_stale_builds, swap_in
 from assistant.chunk import CHUNKER_VERSION, chunk
 from assistant.corpus import Corpus
 from assistant.embed import Embedder
@@ -47,7 +47,8 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 2: Division headings printed in the body but missing from the contents (Part 2.7) are paths, not text.
 # 3: a schedule clause heading printed in bold (Sch 6 cl 9) starts its own clause.
 # 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
-FORMAT_VERSION = 4
+# 5: the manifest records every file's sha256, verified on load.
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
@@ -81,6 +82,8 @@ class IndexManifest(BaseModel):
     build_seconds: float = 0.0
     encoded_passages: int = 0
     libraries: dict[str, str] = {}
+    # sha256 of every file the index holds (bm25/ file by file), checked on every load.
+    file_sha256: dict[str, str] = {}
 
 
 @dataclass
@@ -180,7 +183,7 @@ def load_written_questions() -> list[TrainingQuestion]:
     return [TrainingQuestion.model_validate_json(line) for line in WRITTEN_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray, question_vectors: np.ndarray) -> None:
+def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray, question_vectors: np.ndarray) -> IndexManifest:
     import bm25s
     import faiss
 
@@ -193,40 +196,10 @@ def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage],
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(p.embed_text) or [""] for p in passages], show_progress=False)
     retriever.save(str(folder / BM25_DIR), show_progress=False)
-    # The manifest goes last: a folder without one is never mistaken for a finished index.
+    # The manifest goes last, with every file's sha256: a folder without one is never mistaken for a finished index.
+    manifest = manifest.model_copy(update={"file_sha256": folder_digests(folder, (PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS))})
     (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-
-
-def _swap(built: Path, target: Path) -> None:
-    """Replace ``target`` with ``built``; the old index stays in place until the new one is complete."""
-    previous = target.with_name(f".{target.name}.previous-{os.getpid()}")
-    if target.exists():
-        # Files that are not part of an index (the folder's README) move over to the new one.
-        for item in target.iterdir():
-            if item.name not in INDEX_FILES and not (built / item.name).exists():
-                shutil.move(str(item), built / item.name)
-        target.rename(previous)
-    built.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-def _remove_stale_builds(target: Path) -> None:
-    """Delete temporary folders left by killed builds; a build still running keeps its own."""
-    for leftover in target.parent.glob(f".{target.name}.building-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return manifest
 
 
 def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: bool = False, progress: bool = True, on_progress: Callable[[int, int], None] | None = None) -> IndexManifest:
@@ -264,12 +237,12 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
         libraries=library_versions(),
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_builds(target)
-    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+    remove_stale_builds(target)
+    building = building_folder(target)
     try:
         manifest = manifest.model_copy(update={"build_seconds": round(time.perf_counter() - started, 2)})
-        _write_index(building, manifest, passages, vectors, question_vectors)
-        _swap(building, target)
+        manifest = _write_index(building, manifest, passages, vectors, question_vectors)
+        swap_in(building, target, INDEX_FILES)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return manifest
@@ -342,10 +315,14 @@ def load_index(settings: Settings, corpus: Corpus, embedder: Embedder) -> Index:
     import faiss
 
     folder = settings.index_dir
+    remove_stale_builds(folder)
     manifest = read_manifest(folder)
     reason = mismatch(manifest, settings, corpus, embedder)
     if reason:
         raise IndexMismatchError(f"the index at {folder} is out of date: {reason}; {REBUILD_HINT}")
+    damaged = damaged_files(folder, manifest.file_sha256)
+    if damaged:
+        raise IndexCorruptError(f"{folder / damaged[0].removesuffix(' (missing)')} is {'missing' if damaged[0].endswith('(missing)') else 'corrupt (its sha256 differs from the one recorded when the index was built)'}; {REBUILD_HINT}")
     passages = _read_passages(folder / PASSAGES, manifest.passage_count)
     dense_file = folder / DENSE
     if not dense_file.is_file():

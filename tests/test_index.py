@@ -100,11 +100,11 @@ def test_changed_chunker_settings_are_refused(small, embedder):
 def test_a_build_killed_midway_leaves_the_previous_index_loadable(small, embedder, monkeypatch):
     corpus, first = _build(small, embedder)
 
-    def killed(built, target):
+    def killed(built, target, keep_names):
         assert (built / "manifest.json").is_file()  # the new index was fully written ...
         raise KeyboardInterrupt("killed")  # ... and the process dies before swapping it in
 
-    monkeypatch.setattr(index_module, "_swap", killed)
+    monkeypatch.setattr(index_module, "swap_in", killed)
     with pytest.raises(KeyboardInterrupt):
         build_index(corpus, small, embedder, force=True, progress=False)
     index = load_index(small, corpus, embedder)
@@ -177,3 +177,27 @@ def test_leftovers_of_killed_builds_are_cleared_but_a_running_build_is_left_alon
     _build(small, embedder)
     assert not dead.exists() and running.exists()
     assert load_index(small, load_corpus(small), embedder).manifest.passage_count > 0
+
+
+def test_a_flipped_byte_in_any_index_file_is_refused_naming_the_file_and_the_command(small, embedder, tmp_path):
+    corpus, manifest = _build(small, embedder)
+    assert set(manifest.file_sha256) >= {"passages.jsonl", "dense.faiss", "questions.npy"} and any(name.startswith("bm25/") for name in manifest.file_sha256)
+    for name in manifest.file_sha256:
+        damaged = tmp_path / "damaged" / name.replace("/", "_")
+        shutil.copytree(small.index_dir, damaged)
+        data = bytearray((damaged / name).read_bytes())
+        data[len(data) // 2] ^= 0x01  # one bit, in the middle: the file may still parse
+        (damaged / name).write_bytes(bytes(data))
+        with pytest.raises(IndexCorruptError) as refused:
+            load_index(small.model_copy(update={"index_dir": damaged}), corpus, embedder)
+        message = str(refused.value)
+        assert "\n" not in message and name in message and "corrupt" in message and "assistant index build" in message, message
+    assert load_index(small, corpus, embedder).manifest.passage_count == manifest.passage_count
+
+
+def test_a_build_folder_of_a_dead_process_is_removed_when_the_index_loads(small, embedder):
+    corpus, _ = _build(small, embedder)
+    dead = small.index_dir.with_name(f".{small.index_dir.name}.building-999999999")
+    dead.mkdir()
+    load_index(small, corpus, embedder)
+    assert not dead.exists()
