@@ -67,7 +67,7 @@ def write_startup_report(settings, exc: BaseException) -> Path:
 def main() -> int:
     from assistant.errors import AssistantError
     from assistant.settings import Settings
-    from assistant.web.guards import configure_json_logging
+    from assistant.web.guards import configure_json_logging, open_door_problem
 
     try:
         host, port = listen_address()
@@ -82,6 +82,13 @@ def main() -> int:
         settings = Settings()
     except ValueError as exc:
         print(f"error: invalid ASSISTANT_* setting:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        problem = open_door_problem(settings, host)
+    except AssistantError as exc:
+        problem = str(exc)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     configure_json_logging()
     import uvicorn

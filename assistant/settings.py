@@ -123,3 +123,5 @@ class Settings(BaseSettings):
     ui_username: str = ""
     ui_password: SecretStr = SecretStr("")
     ui_concurrency: int = 2
+    # Serving beyond loopback with neither API tokens nor a UI login is refused at start-up unless this is set.
+    allow_open: bool = False

@@ -117,7 +117,9 @@ def test_burst_over_the_rate_limit_is_429_with_retry_after(server):
 def test_operations_routes_request_ids_and_the_ui_share_the_port(server):
     health = httpx.get(f"{server}/health", headers={"X-Request-ID": "desk-ticket-981"})
     ready = httpx.get(f"{server}/ready")
-    ui = httpx.get(f"{server}/")
+    ui = httpx.get(f"{server}/", headers=auth())
     assert health.status_code == 200 and health.headers["X-Request-ID"] == "desk-ticket-981"
     assert ready.status_code == 200 and ready.json()["documents"] == ["etra-2006", "vet-clusters"]
     assert ui.status_code == 200 and "text/html" in ui.headers["content-type"]
+    # Tokens set and no UI login: the UI is behind the same door as the API.
+    assert httpx.get(f"{server}/").status_code == 401 and httpx.get(f"{server}/config").status_code == 401

@@ -3,8 +3,9 @@
 They are plain ASGI middleware rather than FastAPI dependencies so that they run
 before the body is read and validated: a client without a valid token gets 401
 even when its JSON is malformed, and an oversized body is refused before it is
-parsed. Only paths under ``/api/`` are guarded; ``/health``, ``/ready``, the
-OpenAPI schema and the mounted UI are not.
+parsed. Paths under ``/api/`` are always guarded, the mounted UI by the same
+rules when tokens are configured without a UI login; ``/health``, ``/ready`` and
+the API reference are open.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_PATH_PREFIX = "/api/"
+# Open on every server: liveness and readiness for load balancers, and the API's reference.
+OPEN_PATHS = ("/health", "/ready", "/openapi.json", "/docs")
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-chosen request id is echoed only when it is short and plain, so it cannot
 # forge log lines or smuggle header syntax; anything else is replaced by a fresh one.
@@ -155,6 +158,17 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+def open_door_problem(settings: Settings, host: str) -> str | None:
+    """Why the server must not start on ``host``: beyond loopback with no token and no UI login, anyone who can reach it may use it."""
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if loopback or settings.allow_open or load_tokens(settings) or (settings.ui_username and settings.ui_password.get_secret_value()):
+        return None
+    return (
+        f"refusing to serve on {host} with no API token and no UI login: set ASSISTANT_API_TOKENS (programs) and "
+        "ASSISTANT_UI_USERNAME/ASSISTANT_UI_PASSWORD (people), or ASSISTANT_ALLOW_OPEN=true to serve it open on purpose"
+    )
+
+
 def load_tokens(settings: Settings) -> list[str]:
     """API tokens from ``settings.api_tokens`` and ``settings.api_token_file`` (one per line, '#' comments).
 
@@ -217,28 +231,45 @@ class TokenBucket:
 
 
 class ApiGuardMiddleware:
-    """Bearer-token auth, per-caller rate limit and body size limit for ``/api/`` paths, in that order."""
+    """One policy for every door of the server: bearer-token auth, a per-caller rate limit and a body size limit, in that order.
+
+    ``/api/`` paths always go through all three. The UI's own routes (the page, ``/config``,
+    ``/gradio_api/...``, the queue) need a token too when tokens are configured and no UI
+    login is (with a UI login, Gradio's login page guards them), and the UI's POSTs, the
+    ones that run the assistant, get the same rate and body limits. The operations routes
+    and the API reference (``OPEN_PATHS``) stay open. Cross-origin headers are sent only to
+    the configured origins, on every route (Gradio's own reflect any localhost page).
+    """
 
     def __init__(self, app: ASGIApp, settings: Settings, tokens: list[str]):
         self.app = app
         self.tokens = [t.encode() for t in tokens]
         self.limiter = TokenBucket(settings.api_rate_limit_per_minute) if settings.api_rate_limit_per_minute > 0 else None
         self.max_body = settings.api_max_body_bytes
+        self.ui_login = bool(settings.ui_username and settings.ui_password.get_secret_value())
+        self.cors_origins = {origin.encode() for origin in settings.api_cors_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(API_PATH_PREFIX):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        caller, refusal = self._authenticate(scope)
-        if refusal is None and self.limiter is not None:
+        path = scope.get("path", "")
+        is_api = path.startswith(API_PATH_PREFIX)
+        if not is_api and path.startswith(OPEN_PATHS):
+            await self.app(scope, receive, _without_foreign_cors(scope, send, self.cors_origins))
+            return
+        needs_token = is_api or (bool(self.tokens) and not self.ui_login)
+        runs_work = is_api or scope.get("method") in ("POST", "PUT", "PATCH")
+        caller, refusal = self._authenticate(scope) if needs_token else ("ip:" + _client_host(scope), None)
+        if refusal is None and self.limiter is not None and runs_work:
             refusal = self._rate_limit(caller)
-        if refusal is None:
+        if refusal is None and runs_work:
             receive, refusal = await self._bounded_body(scope, receive)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, send if is_api else _without_foreign_cors(scope, send, self.cors_origins))
 
     def _authenticate(self, scope: Scope) -> tuple[str, JSONResponse | None]:
         if not self.tokens:
@@ -246,9 +277,12 @@ class ApiGuardMiddleware:
         header = _header(scope, b"authorization") or ""
         scheme, _, offered = header.partition(" ")
         if scheme.lower() != "bearer" or not offered.strip():
-            return "", error_response(
-                401, "unauthorized", "this API needs a bearer token: send 'Authorization: Bearer <token>'", {"WWW-Authenticate": 'Bearer realm="assistant"'}
+            needed = (
+                "this API needs a bearer token: send 'Authorization: Bearer <token>'"
+                if scope.get("path", "").startswith(API_PATH_PREFIX)
+                else "this server needs a bearer token (programs) or the UI login (people: set ASSISTANT_UI_USERNAME and ASSISTANT_UI_PASSWORD)"
             )
+            return "", error_response(401, "unauthorized", needed, {"WWW-Authenticate": 'Bearer realm="assistant"'})
         offered_bytes = offered.strip().encode()
         matched: bytes | None = None
         # Compare with every token, in constant time each, so timing reveals neither which nor how much matched.
@@ -304,3 +338,17 @@ class ApiGuardMiddleware:
             return await receive()
 
         return replay, None
+
+
+def _without_foreign_cors(scope: Scope, send: Send, allowed: set[bytes]) -> Send:
+    """``send`` with the cross-origin headers dropped unless the request's Origin is one of ``allowed``."""
+    origin = (_header(scope, b"origin") or "").encode()
+    if origin and origin in allowed:
+        return send
+
+    async def send_plain(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
+        await send(message)
+
+    return send_plain

@@ -335,5 +335,5 @@ def build_ui(assistant: AssistantLike, settings: Settings, store: FeedbackStore 
 
         gr.api(ask_endpoint, api_name="ask")
 
-    demo.queue(default_concurrency_limit=max(1, settings.ui_concurrency))
+    demo.queue(default_concurrency_limit=max(1, settings.ui_concurrency), max_size=max(1, settings.api_queue_limit))
     return demo
