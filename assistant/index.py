@@ -33,7 +33,13 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from assistant.artifacts import building_folder, damaged_files, folder_digests, remove_stale_builds, swap_in
+from assistant.artifacts import (
+    building_folder,
+    damaged_files,
+    folder_digests,
+    remove_stale_builds,
+    swap_in,
+)
 from assistant.chunk import CHUNKER_VERSION, chunk
 from assistant.corpus import Corpus
 from assistant.embed import Embedder

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from test_api import StandInAssistant
+from test_ui import QuotingAssistant
 
 from assistant.settings import Settings
 from assistant.web.guards import open_door_problem
 from assistant.web.server import create_server, serve_in_background
-from test_api import StandInAssistant
-from test_ui import QuotingAssistant
 
 TOKEN = "front-door-token-0123456789"
 GRADIO_ROUTES = [("GET", "/"), ("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/call/ask"), ("POST", "/gradio_api/queue/join")]

@@ -13,9 +13,9 @@ from assistant.cli.bank import evaluation_questions
 from assistant.errors import ModelError
 from assistant.evaluation.bank import BANK_DIR
 from assistant.evaluation.gold import is_near_copy, load_gold, question_words
+from assistant.index import load_written_questions
 from assistant.retrieve.cross_encoder import SHIPPED_RERANKER, CrossEncoder
 from assistant.settings import MINILM_SHA256, PROJECT_ROOT, Settings
-from assistant.index import load_written_questions
 from assistant.training.mining import QuestionMiner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,12 @@
 import pytest
 
 from assistant.answer.lexical import TermWeights
-from assistant.answer.short import ShortAnswerer, clauses, extractive_short_answer, readable
+from assistant.answer.short import (
+    ShortAnswerer,
+    clauses,
+    extractive_short_answer,
+    readable,
+)
 from assistant.records import Answer, Citation
 
 AGE_QUOTE = (

@@ -21,7 +21,12 @@ from assistant.answer.questions import asked_terms
 from assistant.answer.segments import Segment, defined_term
 from assistant.cite import cite_span, label, most_specific_unit
 from assistant.corpus import Corpus
-from assistant.patterns import DEFINITIONAL_RE, DELEGATED_TO_RE, HAS_NUMBER_RE, term_or_plural_re
+from assistant.patterns import (
+    DEFINITIONAL_RE,
+    DELEGATED_TO_RE,
+    HAS_NUMBER_RE,
+    term_or_plural_re,
+)
 from assistant.records import Citation, Provision, Unit
 
 # How an answer says the Act leaves a detail to another instrument; the UI shows such a sentence as a note.

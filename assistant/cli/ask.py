@@ -10,10 +10,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.answer.card import delegation_notes, lead_sentence, quote_groups, quote_texts
+from assistant.answer.card import (
+    delegation_notes,
+    lead_sentence,
+    quote_groups,
+    quote_texts,
+)
 from assistant.errors import AssistantError
-from assistant.question import clean_question
 from assistant.evaluation.metrics import percentile
+from assistant.question import clean_question
 from assistant.records import ABSTAIN_KIND_LABELS, Answer
 from assistant.settings import PROJECT_ROOT, Settings
 

@@ -10,7 +10,13 @@ from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
 from assistant.patterns import provision_references
 from assistant.records import Provision
-from assistant.web.render import CLOSE_REF, PANEL_HINT, Turn, panel_message, render_provision
+from assistant.web.render import (
+    CLOSE_REF,
+    PANEL_HINT,
+    Turn,
+    panel_message,
+    render_provision,
+)
 
 REFERENCE_PREFERENCE = ("schedule clause", "function", "section", "schedule")
 

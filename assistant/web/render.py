@@ -13,7 +13,12 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.abstention import STAFF_REASONS
-from assistant.answer.card import delegation_notes, lead_sentence, quote_groups, quote_texts
+from assistant.answer.card import (
+    delegation_notes,
+    lead_sentence,
+    quote_groups,
+    quote_texts,
+)
 from assistant.cite import MARKER_RE, provision_label
 from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
