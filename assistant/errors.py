@@ -36,6 +36,13 @@ class ProvisionNotFoundError(AssistantError, KeyError):
         return str(self.args[0]) if self.args else "provision not found"
 
 
+class AnswerNotServedError(AssistantError, KeyError):
+    """Feedback names an answer id this server never served (or no longer remembers)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "answer not served"
+
+
 class GoldSetError(AssistantError):
     """A gold (evaluation) file cannot be read, or an item in it is malformed."""
 

@@ -182,6 +182,10 @@ class Answer(Record):
     rewritten_question: str | None = None
     removed_sentences: int = Field(default=0, description="Generated sentences dropped for lacking a valid citation.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    answer_id: str | None = Field(
+        default=None,
+        description="Set by the HTTP API on every answer it returns; send it back with feedback (POST /api/v1/feedback) so the feedback is bound to the answer that was served.",
+    )
 
 
 class TrainingQuestion(Record):

@@ -400,13 +400,33 @@ def test_without_an_assistant_routes_answer_503(settings):
 # --- feedback ---------------------------------------------------------------------------------
 
 
-def test_feedback_is_stored_with_source_api(client, settings):
+def test_feedback_is_bound_to_the_answer_as_served(client, settings):
     answer = client.post("/api/v1/ask", json={"question": QUESTION}, headers=AUTH).json()
-    response = client.post("/api/v1/feedback", json={"question": QUESTION, "answer": answer, "rating": "down", "comment": "missing s 2.1.2"}, headers=AUTH)
+    assert len(answer["answer_id"]) == 32
+    response = client.post("/api/v1/feedback", json={"question": QUESTION, "answer_id": answer["answer_id"], "rating": "down", "comment": "missing s 2.1.2"}, headers=AUTH)
     assert response.status_code == 201
     stored = FeedbackStore.from_settings(settings).list()
-    assert [(e.id, e.rating, e.source, e.answer.text) for e in stored] == [(response.json()["id"], "down", "api", answer["text"])]
+    assert [(e.id, e.rating, e.source, e.answer.text, e.answer.answer_id) for e in stored] == [(response.json()["id"], "down", "api", answer["text"], answer["answer_id"])]
     assert "api_tokens" not in stored[0].settings
+
+
+def test_forged_feedback_is_refused_and_nothing_is_stored(client, settings):
+    forged = {"question": QUESTION, "text": "<img src=x onerror=alert(1)>", "citations": []}
+    with_answer = client.post("/api/v1/feedback", json={"question": QUESTION, "answer": forged, "rating": "up"}, headers=AUTH)
+    assert with_answer.status_code == 422  # an answer cannot be sent, only the id of one this server gave
+    unknown = client.post("/api/v1/feedback", json={"question": QUESTION, "answer_id": "0" * 32, "rating": "up"}, headers=AUTH)
+    assert unknown.status_code == 404 and unknown.json()["error"] == "answer_not_served"
+    served = client.post("/api/v1/ask", json={"question": QUESTION}, headers=AUTH).json()
+    other_question = client.post("/api/v1/feedback", json={"question": "Another question?", "answer_id": served["answer_id"], "rating": "up"}, headers=AUTH)
+    assert other_question.status_code == 422
+    assert FeedbackStore.from_settings(settings).count() == 0
+
+
+def test_feedback_without_an_answer_id_is_a_comment_never_a_gold_candidate(client, settings):
+    response = client.post("/api/v1/feedback", json={"question": QUESTION, "comment": "please cover school camps"}, headers=AUTH)
+    assert response.status_code == 201
+    store = FeedbackStore.from_settings(settings)
+    assert store.list()[0].answer is None and store.export_candidates() == []
 
 
 def test_feedback_that_says_nothing_is_422(client):

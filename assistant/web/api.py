@@ -46,6 +46,7 @@ from starlette.staticfiles import StaticFiles
 
 from assistant import __version__
 from assistant.errors import (
+    AnswerNotServedError,
     AssistantError,
     InvalidQuestionError,
     ProvisionNotFoundError,
@@ -109,7 +110,7 @@ async def ask(body: AskRequest, request: Request) -> Answer:
     state = _state(request)
     assistant = state.require()
     _check_document(assistant, body.document)
-    answer = await state.pool.run(assistant.ask, body.question, k=body.k, document=body.document, mode=body.mode, short_answer=body.short_answer)
+    answer = state.served.remember(await state.pool.run(assistant.ask, body.question, k=body.k, document=body.document, mode=body.mode, short_answer=body.short_answer))
     fields: dict[str, Any] = {
         "event": "ask",
         "request_id": request_id_var.get(),
@@ -157,11 +158,20 @@ async def provision(
     return assistant.provision(document, provision)
 
 
-@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=error_responses(400, 401, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
+@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses=error_responses(400, 401, 404, 413, 422, 429, 503), summary="Rate an answer or flag a citation")
 def feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
+    """Feedback is bound to an answer this server served (``answer_id``), stored with that answer as served;
+    without an id it is kept as a comment on the question only, never as gold-set material."""
     state = _state(request)
+    answer = None
+    if body.answer_id is not None:
+        answer = state.served.get(body.answer_id)
+        if answer is None:
+            raise AnswerNotServedError(f"no answer '{body.answer_id}' was served by this server (it keeps the last {state.served.capacity:,}); ask again and send the new answer_id")
+        if " ".join(answer.question.split()) != " ".join(body.question.split()):
+            raise RequestValidationError([{"loc": ("body", "question"), "msg": "is not the question of the answer with this answer_id", "type": "value_error"}], body=None)
     try:
-        record = FeedbackRecord(**body.model_dump(exclude={"answer"}), answer=body.answer, source="api", settings=settings_snapshot(state.settings))
+        record = FeedbackRecord(**body.model_dump(exclude={"answer_id"}), answer=answer, source="api", settings=settings_snapshot(state.settings))
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False), body=None) from exc
     return FeedbackReceipt(id=state.feedback_store().add(record))
@@ -222,6 +232,10 @@ def _exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProvisionNotFoundError)
     async def not_found(_request: Request, exc: ProvisionNotFoundError):
         return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(AnswerNotServedError)
+    async def not_served(_request: Request, exc: AnswerNotServedError):
+        return error_response(404, "answer_not_served", str(exc))
 
     @app.exception_handler(BusyError)
     async def busy(_request: Request, exc: BusyError):

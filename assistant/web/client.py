@@ -93,7 +93,7 @@ class Client:
         body = _without_none(
             {
                 "question": question,
-                "answer": answer.model_dump(mode="json") if answer is not None else None,
+                "answer_id": answer.answer_id if answer is not None else None,
                 "rating": rating,
                 "comment": comment,
                 "wrong_citation": wrong_citation,

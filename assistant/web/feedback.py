@@ -244,6 +244,8 @@ class FeedbackStore:
         """
         groups: dict[str, list[FeedbackEntry]] = {}
         for entry in self.list():
+            if entry.answer is None:
+                continue  # a comment on a question, not bound to an answer that was served: not gold-set material
             groups.setdefault(" ".join(entry.question.lower().split()), []).append(entry)
         return [_candidate(entries) for entries in groups.values()]
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.question import clean_question
-from assistant.records import Answer
 from assistant.settings import Settings
 from assistant.web.feedback import MAX_COMMENT_CHARS
 
@@ -57,7 +56,11 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
-    answer: Answer | None = Field(default=None, description="The Answer as the API returned it, so curators see what was shown.")
+    answer_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="The answer_id of the Answer this server returned; the feedback is stored with that answer as it was served. Without it the feedback is kept as a comment on the question only.",
+    )
     rating: Literal["up", "down"] | None = None
     comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
     wrong_citation: bool = False

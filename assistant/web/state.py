@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from collections import OrderedDict
 from typing import Any, Protocol
 
 from assistant.corpus import Corpus
@@ -34,6 +36,36 @@ class AnswerService(Protocol):
 
 
 
+# Answers the API remembers for feedback: about 10 KB each, so at most a few tens of MB.
+SERVED_ANSWERS_KEPT = 5000
+
+
+class ServedAnswers:
+    """The answers this process served, newest kept, by answer id: feedback may only be bound to one of them.
+
+    A client could otherwise send any text as "the answer" and have it stored, and exported
+    to curators as gold-set material (a quote replaced by markup was accepted before).
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, answer: Answer) -> Answer:
+        """``answer`` with a fresh id, kept until ``capacity`` newer answers push it out."""
+        served = answer.model_copy(update={"answer_id": uuid.uuid4().hex})
+        with self._lock:
+            self._answers[served.answer_id] = served  # type: ignore[index]
+            while len(self._answers) > self.capacity:
+                self._answers.popitem(last=False)
+        return served
+
+    def get(self, answer_id: str) -> Answer | None:
+        with self._lock:
+            return self._answers.get(answer_id)
+
+
 class ApiState:
     """The one shared assistant, its readiness, the worker pool and the feedback store."""
 
@@ -45,6 +77,7 @@ class ApiState:
         self.failure: str | None = None
         self._feedback: FeedbackStore | None = None
         self._feedback_lock = threading.Lock()
+        self.served = ServedAnswers(SERVED_ANSWERS_KEPT)
 
     def require(self) -> AnswerService:
         if self.assistant is None:
