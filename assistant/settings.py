@@ -123,5 +123,8 @@ class Settings(BaseSettings):
     ui_username: str = ""
     ui_password: SecretStr = SecretStr("")
     ui_concurrency: int = 2
+    # Where feedback is kept: empty for the SQLite file under data_dir; a postgresql:// URL for one database
+    # shared by several app processes (replicas behind a load balancer).
+    database_url: SecretStr = SecretStr("")
     # Serving beyond loopback with neither API tokens nor a UI login is refused at start-up unless this is set.
     allow_open: bool = False

@@ -60,7 +60,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Settings that would let someone in: never copied into a feedback row.
-_SECRET_SETTINGS = {"api_tokens", "api_token_file", "ui_username", "ui_password"}
+_SECRET_SETTINGS = {"api_tokens", "api_token_file", "ui_username", "ui_password", "database_url"}
 
 
 class FeedbackError(AssistantError):
@@ -107,7 +107,15 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
 
 
 class FeedbackStore:
-    """Feedback rows in one SQLite file; creates and upgrades the schema on first use."""
+    """Feedback rows in one SQLite file; creates and upgrades the schema on first use.
+
+    ``assistant.web.feedback_postgres.PostgresFeedbackStore`` keeps the same rows in
+    PostgreSQL for several replicas; it overrides the connection, the migrations and
+    how a statement names its parameters, nothing else.
+    """
+
+    migrations: tuple[str, ...] = MIGRATIONS
+    driver_error: type[Exception] = sqlite3.Error
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -119,7 +127,19 @@ class FeedbackStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
-        return cls(settings.data_dir / FEEDBACK_FILENAME)
+        """PostgreSQL when ``ASSISTANT_DATABASE_URL`` names one, else the SQLite file under the data folder."""
+        url = settings.database_url.get_secret_value().strip()
+        if not url:
+            return cls(settings.data_dir / FEEDBACK_FILENAME)
+        if url.startswith(("postgresql://", "postgres://")):
+            from assistant.web.feedback_postgres import PostgresFeedbackStore
+
+            return PostgresFeedbackStore(url)
+        raise FeedbackError("ASSISTANT_DATABASE_URL must be a postgresql:// URL (or empty for the SQLite file under ASSISTANT_DATA_DIR)")
+
+    def sql(self, statement: str) -> str:
+        """The statement with this database's parameter markers (SQLite's '?')."""
+        return statement
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -163,13 +183,13 @@ class FeedbackStore:
                         f"{self.path}: feedback schema version {version} is newer than this code knows ({SCHEMA_VERSION}); "
                         "upgrade the assistant or point ASSISTANT_DATA_DIR elsewhere"
                     )
-                for script in MIGRATIONS[version:]:
+                for script in self.migrations[version:]:
                     for statement in _statements(script):
                         conn.execute(statement)
                 if row is None:
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                    conn.execute(self.sql("INSERT INTO schema_version (version) VALUES (?)"), (SCHEMA_VERSION,))
                 elif version != SCHEMA_VERSION:
-                    conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+                    conn.execute(self.sql("UPDATE schema_version SET version = ?"), (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
             raise FeedbackError(f"{self.path}: not a usable feedback database ({exc}); move it aside and a new one is created") from exc
 
@@ -197,12 +217,14 @@ class FeedbackStore:
         try:
             with self._write() as conn:
                 cursor = conn.execute(
-                    "INSERT INTO feedback (created_at, question, answer_json, answer_text, citations_json, rating, comment,"
-                    " wrong_citation, citation_label, settings_json, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    self.sql(
+                        "INSERT INTO feedback (created_at, question, answer_json, answer_text, citations_json, rating, comment,"
+                        " wrong_citation, citation_label, settings_json, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                    ),
                     values,
                 )
-                return int(cursor.lastrowid)
-        except sqlite3.Error as exc:
+                return int(cursor.fetchone()[0])
+        except self.driver_error as exc:
             raise FeedbackError(f"{self.path}: could not save feedback ({exc})") from exc
 
     def amend(self, row_id: int, record: FeedbackRecord) -> None:
@@ -210,10 +232,10 @@ class FeedbackStore:
         try:
             with self._write() as conn:
                 changed = conn.execute(
-                    "UPDATE feedback SET rating = ?, comment = ?, wrong_citation = ?, citation_label = ? WHERE id = ? AND question = ?",
+                    self.sql("UPDATE feedback SET rating = ?, comment = ?, wrong_citation = ?, citation_label = ? WHERE id = ? AND question = ?"),
                     (record.rating, record.comment, int(record.wrong_citation), record.citation_label, row_id, record.question),
                 ).rowcount
-        except sqlite3.Error as exc:
+        except self.driver_error as exc:
             raise FeedbackError(f"{self.path}: could not save feedback ({exc})") from exc
         if changed != 1:
             raise FeedbackError(f"feedback #{row_id} for this question is not in {self.path}")
