@@ -237,6 +237,8 @@ def test_on_a_phone_a_chip_opens_the_provision_in_view_and_a_refusal_says_why_in
     phone.goto(live_app_url)
     card = _answer_card(phone, QUESTION)
     assert not phone.locator("#provision-panel").is_visible(), "the panel covered the answer before anything was clicked"
+    # A dropdown's text stops short of its arrow (it ran under it).
+    assert phone.evaluate("parseFloat(getComputedStyle(document.querySelector('#document-filter input')).paddingRight)") >= 16
     _save(phone, "ui-phone-answer.png", "answer-phone.png")
     chip = card.locator(".cites button.chip").first
     chip.scroll_into_view_if_needed()

@@ -108,6 +108,8 @@ details.sources summary { cursor: pointer; color: #374151; }
 LAYOUT_CSS = """
 #conversation { max-height: 60vh; overflow-y: auto !important; }
 #provision-panel .panel-close { display: none !important; }
+.secondary-wrap input[role="combobox"] { padding-right: 2em; text-overflow: ellipsis; }
+.secondary-wrap .icon-wrap { flex-shrink: 0; }
 @media (max-width: 820px) {
   #conversation { max-height: none; }
   #provision-panel:not(:has(.prov:not(.followed))) { display: none; }
