@@ -175,23 +175,27 @@ class FeedbackStore:
                 # WAL is a property of the file: set once, every later connection uses it.
                 conn.execute("PRAGMA journal_mode = WAL")
             with self._write() as conn:
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                row = conn.execute("SELECT version FROM schema_version").fetchone()
-                version = row[0] if row else 0
-                if version > SCHEMA_VERSION:
-                    raise FeedbackError(
-                        f"{self.path}: feedback schema version {version} is newer than this code knows ({SCHEMA_VERSION}); "
-                        "upgrade the assistant or point ASSISTANT_DATA_DIR elsewhere"
-                    )
-                for script in self.migrations[version:]:
-                    for statement in _statements(script):
-                        conn.execute(statement)
-                if row is None:
-                    conn.execute(self.sql("INSERT INTO schema_version (version) VALUES (?)"), (SCHEMA_VERSION,))
-                elif version != SCHEMA_VERSION:
-                    conn.execute(self.sql("UPDATE schema_version SET version = ?"), (SCHEMA_VERSION,))
+                self.upgrade(conn)
         except sqlite3.DatabaseError as exc:
             raise FeedbackError(f"{self.path}: not a usable feedback database ({exc}); move it aside and a new one is created") from exc
+
+    def upgrade(self, conn: Any) -> None:
+        """Bring the schema to this version's within the caller's transaction, one migration after another."""
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row else 0
+        if version > SCHEMA_VERSION:
+            raise FeedbackError(
+                f"{self.path}: feedback schema version {version} is newer than this code knows ({SCHEMA_VERSION}); "
+                "upgrade the assistant or point ASSISTANT_DATA_DIR or ASSISTANT_DATABASE_URL elsewhere"
+            )
+        for script in self.migrations[version:]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        if row is None:
+            conn.execute(self.sql("INSERT INTO schema_version (version) VALUES (?)"), (SCHEMA_VERSION,))
+        elif version != SCHEMA_VERSION:
+            conn.execute(self.sql("UPDATE schema_version SET version = ?"), (SCHEMA_VERSION,))
 
     def schema_version(self) -> int:
         with self._connect() as conn:

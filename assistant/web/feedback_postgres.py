@@ -15,30 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from assistant.web.feedback import FeedbackError, FeedbackStore
+from assistant.web.feedback import MIGRATIONS, FeedbackError, FeedbackStore
 
-# Each entry upgrades the schema by one version, in step with the SQLite store's MIGRATIONS.
-POSTGRES_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE feedback (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        question TEXT NOT NULL,
-        answer_json TEXT,
-        answer_text TEXT NOT NULL DEFAULT '',
-        citations_json TEXT NOT NULL DEFAULT '[]',
-        rating TEXT CHECK (rating IN ('up', 'down')),
-        comment TEXT NOT NULL DEFAULT '',
-        wrong_citation INTEGER NOT NULL DEFAULT 0,
-        citation_label TEXT,
-        settings_json TEXT NOT NULL DEFAULT '{}'
-    );
-    """,
-    """
-    ALTER TABLE feedback ADD COLUMN source TEXT NOT NULL DEFAULT 'ui';
-    CREATE INDEX feedback_created_at ON feedback (created_at);
-    """,
-)
+# The SQLite store's migrations, one for one, with PostgreSQL's identity column for the row id.
+POSTGRES_MIGRATIONS: tuple[str, ...] = tuple(script.replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") for script in MIGRATIONS)
 # Any fixed number: the key of the advisory lock held while the schema is checked and upgraded.
 MIGRATION_LOCK = 7_310_624
 
@@ -87,18 +67,6 @@ class PostgresFeedbackStore(FeedbackStore):
         try:
             with self._write() as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                row = conn.execute("SELECT version FROM schema_version").fetchone()
-                version = row[0] if row else 0
-                if version > len(self.migrations):
-                    raise FeedbackError(f"{self.path}: feedback schema version {version} is newer than this code knows ({len(self.migrations)}); upgrade the assistant")
-                for script in self.migrations[version:]:
-                    for statement in (s.strip() for s in script.split(";")):
-                        if statement:
-                            conn.execute(statement)
-                if row is None:
-                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (len(self.migrations),))
-                elif version != len(self.migrations):
-                    conn.execute("UPDATE schema_version SET version = %s", (len(self.migrations),))
+                self.upgrade(conn)
         except psycopg.Error as exc:
             raise FeedbackError(f"{self.path}: not a usable feedback database ({str(exc).strip().splitlines()[0]})") from exc
