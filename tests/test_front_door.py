@@ -100,3 +100,28 @@ def test_serving_beyond_loopback_with_no_credential_is_refused_unless_asked_for(
     assert (problem is not None) == refused
     if refused:
         assert "ASSISTANT_ALLOW_OPEN=true" in problem and "\n" not in problem
+
+
+def test_the_uis_full_queue_says_when_to_come_back(tmp_settings):
+    import asyncio
+
+    from assistant.web.guards import ApiGuardMiddleware
+
+    async def full_queue(scope, receive, send):
+        await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"detail": "Queue is full."}'})
+
+    sent: list[dict] = []
+
+    async def run():
+        async def receive():
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/gradio_api/queue/join", "headers": [], "client": ("127.0.0.1", 1)}
+        await ApiGuardMiddleware(full_queue, tmp_settings, tokens=[])(scope, receive, send)
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 503 and (b"retry-after", b"5") in sent[0]["headers"]

@@ -38,6 +38,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 API_PATH_PREFIX = "/api/"
 # Open on every server: liveness and readiness for load balancers, and the API's reference.
 OPEN_PATHS = ("/health", "/ready", "/openapi.json", "/docs")
+# When a client refused by the UI's full queue should try again.
+QUEUE_RETRY_AFTER_S = 5
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-chosen request id is echoed only when it is short and plain, so it cannot
 # forge log lines or smuggle header syntax; anything else is replaced by a fresh one.
@@ -341,14 +343,17 @@ class ApiGuardMiddleware:
 
 
 def _without_foreign_cors(scope: Scope, send: Send, allowed: set[bytes]) -> Send:
-    """``send`` with the cross-origin headers dropped unless the request's Origin is one of ``allowed``."""
+    """``send`` for the UI's routes: cross-origin headers dropped unless the request's Origin is one of ``allowed``,
+    and a 503 (Gradio's full queue) told when to come back (``Retry-After``), as the API's are."""
     origin = (_header(scope, b"origin") or "").encode()
-    if origin and origin in allowed:
-        return send
+    keep_cors = bool(origin) and origin in allowed
 
     async def send_plain(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
+            headers = [(k, v) for k, v in message.get("headers", []) if keep_cors or not k.lower().startswith(b"access-control-")]
+            if message["status"] == 503 and not any(k.lower() == b"retry-after" for k, _ in headers):
+                headers.append((b"retry-after", str(QUEUE_RETRY_AFTER_S).encode()))
+            message["headers"] = headers
         await send(message)
 
     return send_plain
