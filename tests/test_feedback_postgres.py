@@ -91,7 +91,7 @@ WRITER = textwrap.dedent(
     """
     import sys, threading
     from assistant.web.feedback import FeedbackRecord
-    from assistant.web.feedback_postgres import PostgresFeedbackStore
+    from assistant.web.feedback import PostgresFeedbackStore
     url, process = sys.argv[1], sys.argv[2]
     store = PostgresFeedbackStore(url)
     def write(writer):

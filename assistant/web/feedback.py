@@ -1,4 +1,4 @@
-"""Staff feedback on answers: a small SQLite store that curators turn into gold-set candidates.
+"""Staff feedback on answers: a small SQLite store (or one PostgreSQL database for several replicas) that curators turn into gold-set candidates.
 
 Why SQLite: one file under ``settings.data_dir``, no server to run, and in WAL
 mode several UI sessions and API workers can write at once while a curator
@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -109,9 +110,9 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
 class FeedbackStore:
     """Feedback rows in one SQLite file; creates and upgrades the schema on first use.
 
-    ``assistant.web.feedback_postgres.PostgresFeedbackStore`` keeps the same rows in
-    PostgreSQL for several replicas; it overrides the connection, the migrations and
-    how a statement names its parameters, nothing else.
+    ``PostgresFeedbackStore`` keeps the same rows in PostgreSQL for several replicas;
+    it overrides the connection, the migrations and how a statement names its
+    parameters, nothing else.
     """
 
     migrations: tuple[str, ...] = MIGRATIONS
@@ -132,8 +133,6 @@ class FeedbackStore:
         if not url:
             return cls(settings.data_dir / FEEDBACK_FILENAME)
         if url.startswith(("postgresql://", "postgres://")):
-            from assistant.web.feedback_postgres import PostgresFeedbackStore
-
             return PostgresFeedbackStore(url)
         raise FeedbackError("ASSISTANT_DATABASE_URL must be a postgresql:// URL (or empty for the SQLite file under ASSISTANT_DATA_DIR)")
 
@@ -339,3 +338,63 @@ def _candidate(entries: list[FeedbackEntry]) -> dict[str, Any]:
             for e in entries
         ],
     }
+
+
+# --- PostgreSQL, for several app processes writing into one database -------------------------------
+
+# The SQLite migrations, one for one, with PostgreSQL's identity column for the row id.
+POSTGRES_MIGRATIONS: tuple[str, ...] = tuple(script.replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") for script in MIGRATIONS)
+MIGRATION_LOCK = 7_310_624  # any fixed number: the advisory lock held while the schema is upgraded
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    netloc = (f"{parts.username}@" if parts.username else "") + (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class PostgresFeedbackStore(FeedbackStore):
+    """Feedback rows in a PostgreSQL database (``ASSISTANT_DATABASE_URL``, psycopg 3); creates and upgrades the schema on first use.
+
+    A transaction-level advisory lock keeps two processes starting at once from both
+    upgrading the schema. The URL's password never appears in a message.
+    """
+
+    migrations = POSTGRES_MIGRATIONS
+
+    def __init__(self, url: str) -> None:
+        import psycopg  # only deployments that use PostgreSQL load the driver
+
+        self.psycopg = psycopg
+        self.driver_error = psycopg.Error  # type: ignore[misc]
+        self.url = url
+        self.path = redacted(url)  # type: ignore[assignment] - where the rows are, as messages name it
+        self._migrate()
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        try:
+            conn = self.psycopg.connect(self.url, connect_timeout=10, autocommit=True)
+        except self.psycopg.Error as exc:
+            raise FeedbackError(f"{self.path}: cannot connect to the feedback database ({str(exc).strip().splitlines()[0]}); check ASSISTANT_DATABASE_URL") from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._connect() as conn, conn.transaction():
+            yield conn
+
+    def _migrate(self) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                self.upgrade(conn)
+        except self.psycopg.Error as exc:
+            raise FeedbackError(f"{self.path}: not a usable feedback database ({str(exc).strip().splitlines()[0]})") from exc
