@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.answer.card import quote_groups, quote_texts
+from assistant.answer.card import quote_items
 from assistant.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -137,10 +137,10 @@ def test_ask_open_the_cited_provision_and_flag_it(page, live_app_url, live_assis
     # The plain answer first, then each quote of the law exactly once.
     assert card.locator(".short-answer").bounding_box()["y"] < card.locator(".cites").bounding_box()["y"]
     beneath = _squash(card.evaluate("e => { const c = e.cloneNode(true); c.querySelectorAll('.short-answer').forEach(x => x.remove()); return c.textContent; }"))
-    groups = quote_groups(expected)
-    assert card.locator(".cites li").count() == len(groups)
-    for texts in quote_texts(expected, groups):
-        for text in texts:
+    items = quote_items(expected)
+    assert card.locator(".cites li").count() == len(items)
+    for item in items:
+        for text in item.texts:
             assert beneath.count(_squash(text)) == 1, text
     chip = card.locator(".cites button.chip").first
     cited = expected.citations[int(chip.get_attribute("data-ref").rsplit(":", 1)[1])]

@@ -9,6 +9,8 @@ the Act leaves the detail to another instrument stays as a note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.answer.compose import DELEGATION_NOTE_PREFIX
 from assistant.cite import MARKER_RE
 from assistant.patterns import LEAD_IN_END_RE
@@ -58,11 +60,21 @@ def delegation_notes(answer: Answer) -> list[str]:
     return notes
 
 
-def quote_texts(answer: Answer, groups: list[list[int]]) -> list[list[str]]:
-    """Each group's quotes as shown: a lead-in already shown above is not repeated at the start of a later quote ("… (a) the applicant …")."""
+@dataclass(frozen=True)
+class QuoteItem:
+    """One entry beneath the plain answer: the citation whose chip opens it, its markers ("1, 2"), and the quotes as shown."""
+
+    index: int
+    numbers: str
+    texts: list[str]
+
+
+def quote_items(answer: Answer, skip: set[int] = frozenset()) -> list[QuoteItem]:
+    """The entries to list beneath, each quote once: a lead-in with the quote after it, and a lead-in already
+    shown above not repeated at the start of a later quote ("… (a) the applicant …")."""
     seen: list[str] = []
-    out = []
-    for group in groups:
+    items = []
+    for group in quote_groups(answer, skip):
         texts = []
         for i in group:
             text = flat(answer.citations[i].quote)
@@ -70,5 +82,5 @@ def quote_texts(answer: Answer, groups: list[list[int]]) -> list[list[str]]:
             texts.append("… " + text[len(repeated) :].lstrip() if repeated else text)
             if LEAD_IN_END_RE.search(text):
                 seen.append(text)
-        out.append(texts)
-    return out
+        items.append(QuoteItem(group[-1], ", ".join(str(i + 1) for i in group), texts))
+    return items

@@ -49,7 +49,7 @@ from assistant.answer.evidence import (
     Scored,
     score_segment,
 )
-from assistant.answer.lexical import TermWeights, content_terms
+from assistant.answer.lexical import TermWeights, content_terms, content_words
 from assistant.answer.questions import (
     acronyms_of,
     missing_fact,
@@ -172,8 +172,8 @@ class ExtractiveAnswerer:
         provisions = [p for h in top if (p := self.corpus.find(h.document_id, h.provision_id)) is not None and not p.repealed]
         evidence_text = " ".join(f"{p.heading} {p.text}" for p in provisions[:3])
         evidence_words = set(content_terms(evidence_text))
-        # Single words only: the abstention model was fitted on them (a class such as "year 11" is for matching segments).
-        rarest_missing = max((weights.weight(t) for t in q_terms if t not in evidence_words and " " not in t), default=0.0)
+        # Words only: the abstention model was fitted on them (a class such as "year 11" is for matching segments).
+        rarest_missing = max((weights.weight(t) for t in set(content_words(question)) if t not in evidence_words), default=0.0)
         key_terms = 1.0 - rarest_missing / weights.max_idf
         named = bool(top) and "lookup" in top[0].scores
         signals = {

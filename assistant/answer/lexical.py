@@ -35,10 +35,14 @@ def stem(word: str) -> str:
     return word
 
 
+def content_words(text: str) -> list[str]:
+    """The stemmed words of the text that carry meaning: no stop words, no single letters."""
+    return [stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
 def content_terms(text: str) -> list[str]:
-    """The stemmed words of the text that carry meaning (no stop words, no single letters), and each designated class as one term ("category a")."""
-    words = [stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    return words + [f"{stem(m.group(1).lower())} {m.group(2).lower()}" for m in DESIGNATED_RE.finditer(text)]
+    """The content words, and each designated class as one term ("category a"), so category A is not category B."""
+    return content_words(text) + [f"{stem(m.group(1).lower())} {m.group(2).lower()}" for m in DESIGNATED_RE.finditer(text)]
 
 
 class TermWeights:

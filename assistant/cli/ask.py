@@ -10,12 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.answer.card import (
-    delegation_notes,
-    lead_sentence,
-    quote_groups,
-    quote_texts,
-)
+from assistant.answer.card import delegation_notes, lead_sentence, quote_items
 from assistant.errors import AssistantError
 from assistant.evaluation.metrics import percentile
 from assistant.question import clean_question
@@ -64,14 +59,13 @@ def format_answer(answer: Answer, verbose: bool = False) -> str:
         lead, shown = lead_sentence(answer)
         lines.append(lead)
         lines += delegation_notes(answer)
-    groups = quote_groups(answer, shown)
-    if groups:
+    items = quote_items(answer, shown)
+    if items:
         lines.append("")
-    for group, texts in zip(groups, quote_texts(answer, groups), strict=True):
-        citation = answer.citations[group[-1]]
-        numbers = ", ".join(str(i + 1) for i in group)
-        lines.append(f"[{numbers}] {citation.label} — {citation.heading}")
-        lines.append("    " + " … ".join(f"“{text}”" for text in texts))
+    for item in items:
+        citation = answer.citations[item.index]
+        lines.append(f"[{item.numbers}] {citation.label} — {citation.heading}")
+        lines.append("    " + " … ".join(f"“{text}”" for text in item.texts))
     if answer.abstained and answer.retrieved:
         lines += ["", "Closest provisions to read: " + "; ".join(f"{r.label} ({r.heading})" for r in answer.retrieved[:3])]
     stamps = dict.fromkeys(f"{c.document_title}, {c.version}" + (f", {c.as_at}" if c.as_at else "") for c in answer.citations)

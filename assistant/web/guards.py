@@ -258,7 +258,7 @@ class ApiGuardMiddleware:
         path = scope.get("path", "")
         is_api = path.startswith(API_PATH_PREFIX)
         if not is_api and path.startswith(OPEN_PATHS):
-            await self.app(scope, receive, _without_foreign_cors(scope, send, self.cors_origins))
+            await self.app(scope, receive, _ui_send(scope, send, self.cors_origins))
             return
         needs_token = is_api or (bool(self.tokens) and not self.ui_login)
         runs_work = is_api or scope.get("method") in ("POST", "PUT", "PATCH")
@@ -271,7 +271,7 @@ class ApiGuardMiddleware:
             await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
-        await self.app(scope, receive, send if is_api else _without_foreign_cors(scope, send, self.cors_origins))
+        await self.app(scope, receive, send if is_api else _ui_send(scope, send, self.cors_origins))
 
     def _authenticate(self, scope: Scope) -> tuple[str, JSONResponse | None]:
         if not self.tokens:
@@ -342,7 +342,7 @@ class ApiGuardMiddleware:
         return replay, None
 
 
-def _without_foreign_cors(scope: Scope, send: Send, allowed: set[bytes]) -> Send:
+def _ui_send(scope: Scope, send: Send, allowed: set[bytes]) -> Send:
     """``send`` for the UI's routes: cross-origin headers dropped unless the request's Origin is one of ``allowed``,
     and a 503 (Gradio's full queue) told when to come back (``Retry-After``), as the API's are."""
     origin = (_header(scope, b"origin") or "").encode()

@@ -13,12 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.abstention import STAFF_REASONS
-from assistant.answer.card import (
-    delegation_notes,
-    lead_sentence,
-    quote_groups,
-    quote_texts,
-)
+from assistant.answer.card import delegation_notes, flat, lead_sentence, quote_items
 from assistant.cite import MARKER_RE, provision_label
 from assistant.corpus import Corpus
 from assistant.errors import ProvisionNotFoundError
@@ -26,14 +21,9 @@ from assistant.records import ABSTAIN_KIND_LABELS, Answer, Provision
 
 SHOWN_QUESTION_CHARS = 400
 # Thumbs drawn as SVG, so they render without an emoji font.
-_THUMB_PATHS = {
-    "up": '<path d="M7 10v11H3V10h4z"/><path d="M7 10l4-8a3 3 0 0 1 3 3v4h6a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21H7"/>',
-    "down": '<path d="M17 14V3h4v11h-4z"/><path d="M17 14l-4 8a3 3 0 0 1-3-3v-4H4a2 2 0 0 1-2-2.3l1.4-8A2 2 0 0 1 5.4 3H17"/>',
-}
-THUMB_UP_SVG, THUMB_DOWN_SVG = (
-    f'<svg aria-hidden="true" viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{path}</svg>'
-    for path in (_THUMB_PATHS["up"], _THUMB_PATHS["down"])
-)
+_SVG = '<svg aria-hidden="true" viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{}</svg>'
+THUMB_UP_SVG = _SVG.format('<path d="M7 10v11H3V10h4z"/><path d="M7 10l4-8a3 3 0 0 1 3 3v4h6a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21H7"/>')
+THUMB_DOWN_SVG = _SVG.format('<path d="M17 14V3h4v11h-4z"/><path d="M17 14l-4 8a3 3 0 0 1-3-3v-4H4a2 2 0 0 1-2-2.3l1.4-8A2 2 0 0 1 5.4 3H17"/>')
 # The panel's close control (shown on narrow screens, where the panel is a drawer over the answer).
 CLOSE_REF = "close:"
 PANEL_HINT = (
@@ -230,13 +220,11 @@ def render_sources(corpus: Corpus, answer: Answer, heading: str) -> str:
 def render_quotes(answer: Answer, turn_index: int, skip: set[int] = frozenset()) -> str:
     """The law's own words beneath the plain answer: one item per quote (a lead-in with its paragraph), its chip opening the panel."""
     items = []
-    groups = quote_groups(answer, skip)
-    for group, texts in zip(groups, quote_texts(answer, groups), strict=True):
-        shown = answer.citations[group[-1]]
-        numbers = ", ".join(str(i + 1) for i in group)
-        quotes = " … ".join(f"“{esc(text)}”" for text in texts)
+    for item in quote_items(answer, skip):
+        shown = answer.citations[item.index]
+        quotes = " … ".join(f"“{esc(text)}”" for text in item.texts)
         items.append(
-            f'<li><span class="n">[{numbers}]</span> {_chip(shown.label, ref_for_citation(turn_index, group[-1]), shown.heading)} '
+            f'<li><span class="n">[{item.numbers}]</span> {_chip(shown.label, ref_for_citation(turn_index, item.index), shown.heading)} '
             f'<span class="heading">{esc(shown.heading)}</span><div class="quote">{quotes}</div></li>'
         )
     return f'<ul class="cites">{"".join(items)}</ul>' if items else ""
@@ -282,7 +270,7 @@ def render_answer(corpus: Corpus, answer: Answer, turn_index: int) -> str:
 
 def trimmed(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
     """A long question shown as its opening words; the full text stays in the record and the copy."""
-    text = " ".join(text.split())
+    text = flat(text)
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
