@@ -114,8 +114,8 @@ class Handlers:
         self.corpus = assistant.corpus
         self.rating = Rating(settings, store, friendly_error)
 
-    def respond(self, question: str, document: str, turns: list[Turn]) -> Iterator[tuple[str, list[Turn], str, Any, Any]]:
-        """Stream one answer: yields (conversation HTML, turns, question box, copy text, feedback answer choices)."""
+    def respond(self, question: str, document: str, turns: list[Turn]) -> Iterator[tuple[str, list[Turn], str, Any, Any, Any]]:
+        """Stream one answer: yields what ``view`` returns (the panel following the answer once it is complete)."""
         typed = (question or "").strip()
         turns = list(turns or [])
         try:
