@@ -179,7 +179,9 @@ class Answer(Record):
     mode: Literal["extractive", "generative"] = "extractive"
     model_id: str = ""
     fallback: str | None = Field(default=None, description="Why the generative answer was replaced by the extractive one, when it was.")
-    rewritten_question: str | None = None
+    rewritten_question: str | None = Field(
+        default=None, description="For a follow-up, the standalone text that was searched: the previous question joined to this one (the UI says which question it was read with)."
+    )
     removed_sentences: int = Field(default=0, description="Generated sentences dropped for lacking a valid citation.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     answer_id: str | None = Field(

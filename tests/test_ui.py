@@ -172,7 +172,9 @@ def test_rewritten_follow_up_is_shown(corpus, assistant):
     first = assistant.ask("Until what age must a child attend school?")
     follow = assistant.ask("and for teachers?", history=[(first.question, first.text)])
     html = render_conversation(corpus, [Turn(first.question, first), Turn(follow.question, follow)])
-    assert "Searched as: “and for teachers? (following: Until what age must a child attend school?)”" in html
+    # The follow-up is shown as typed, with the question it was read with (not the joined text searched).
+    assert "Read as a follow-up to “Until what age must a child attend school?”" in html
+    assert '<div class="q">and for teachers?</div>' in html
 
 
 def test_plain_text_copy_carries_citations_quotes_and_version(corpus, assistant):
@@ -295,7 +297,7 @@ def test_a_follow_up_sends_the_conversation_so_far(handlers, assistant):
     _, turns, *_ = final(handlers, "Until what age must a child attend school?")
     html, turns, *_ = final(handlers, "and for teachers?", turns)
     assert [q for q, _ in assistant.histories[-1]] == ["Until what age must a child attend school?"]
-    assert "Searched as:" in html and len(turns) == 2
+    assert "Read as a follow-up to “Until what age must a child attend school?”" in html and len(turns) == 2
 
 
 def test_the_feedback_form_stays_closed_until_a_thumb_is_clicked(handlers):

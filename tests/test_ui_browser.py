@@ -223,7 +223,7 @@ def test_a_follow_up_is_rewritten_and_hostile_text_stays_text(page, live_app_url
     ask.click()
     rewritten = page.locator('#conversation .turn[data-turn="1"] .rewritten')
     rewritten.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    assert "category A offence" in rewritten.inner_text() and "early childhood teachers" in rewritten.inner_text()
+    assert "Read as a follow-up to" in rewritten.inner_text() and "category A offence" in rewritten.inner_text()
 
     hostile = '<img src=x onerror="alert(1)"> {{constructor}} ${1+1}'
     page.locator("#question textarea").fill(hostile)

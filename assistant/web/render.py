@@ -274,11 +274,13 @@ def trimmed(text: str, limit: int = SHOWN_QUESTION_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
-def render_turn(corpus: Corpus, turn: Turn, turn_index: int) -> str:
+def render_turn(corpus: Corpus, turn: Turn, turn_index: int, previous: str | None = None) -> str:
+    """One question and its answer; a follow-up says which earlier question it was read with (the record keeps the text searched)."""
     parts = [f'<div class="turn" data-turn="{turn_index}"><div class="q">{esc(trimmed(turn.question))}</div>']
     answer = turn.answer
     if answer and answer.rewritten_question and answer.rewritten_question.strip() != turn.question.strip():
-        parts.append(f'<div class="rewritten muted">Searched as: “{esc(answer.rewritten_question)}”</div>')
+        context = f"Read as a follow-up to “{esc(trimmed(previous))}”" if previous else f"Searched as: “{esc(answer.rewritten_question)}”"
+        parts.append(f'<div class="rewritten muted">{context}</div>')
     if turn.error:
         parts.append(f'<div class="a error"><div class="badge error">Could not answer</div><p>{esc(turn.error)}</p></div>')
     elif answer is not None:
@@ -293,7 +295,7 @@ def render_turn(corpus: Corpus, turn: Turn, turn_index: int) -> str:
 def render_conversation(corpus: Corpus, turns: list[Turn]) -> str:
     if not turns:
         return '<div class="empty">Ask a question about the Education and Training Reform Act 2006 or the VET clusters policy. Answers quote the law and cite it to the subsection.</div>'
-    return "".join(render_turn(corpus, turn, i) for i, turn in enumerate(turns))
+    return "".join(render_turn(corpus, turn, i, turns[i - 1].question if i else None) for i, turn in enumerate(turns))
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
