@@ -155,7 +155,7 @@ class Embedder:
         return len(tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors, one row per text, in torch (the index's vectors; ``encode_question`` for a question)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
@@ -169,6 +169,56 @@ class Embedder:
                 normalize_embeddings=True,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_question(self, question: str) -> np.ndarray:
+        """A question's vector (1, dimension), in ONNX Runtime when configured: about half torch's time, the same vector to 1e-5 cosine."""
+        if self.settings.query_encoder_backend != "onnx":
+            return self.encode([question])
+        inputs = self._onnx_inputs([question])
+        vectors = self.onnx_graph.run(inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"])
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @cached_property
+    def onnx_graph(self):
+        """The query encoder as an ONNX graph (exported from this model on first use, verified at every load)."""
+        from assistant.onnx_models import OnnxGraph, exported_graph
+
+        return OnnxGraph.load(exported_graph("query-encoder", self.weights_sha256, "fp32", self.settings, self._export, "ASSISTANT_QUERY_ENCODER_BACKEND"), threads=1)
+
+    def _export(self, path: Path) -> None:
+        """Transformer, pooling and normalisation as one graph, from a copy of the verified model."""
+        import torch
+
+        from assistant.onnx_models import eager_copy, export_module
+
+        model = self.model
+        pooling = getattr(model[1], "pooling_mode", None) if len(model) > 1 else None
+        if pooling not in ("mean", "cls"):
+            raise ModelError(f"{self.path}: the onnx backend handles mean or [CLS] pooling, not {pooling}; set ASSISTANT_QUERY_ENCODER_BACKEND=torch for this model")
+        mean = pooling == "mean"
+
+        class PooledEncoder(torch.nn.Module):
+            def __init__(self, transformer):
+                super().__init__()
+                self.transformer = transformer
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                states = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+                if mean:
+                    weights = attention_mask.unsqueeze(-1).to(states.dtype)
+                    pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                else:
+                    pooled = states[:, 0]
+                return torch.nn.functional.normalize(pooled, dim=-1)
+
+        export_module(PooledEncoder(eager_copy(model[0].auto_model)), self._onnx_inputs(["Who may register a teacher?", "Until what age must a child attend school?"]), "embedding", path)
+
+    def _onnx_inputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        model, window = self.model, self.max_tokens
+        with self._lock:  # a fast tokenizer asked to pad and truncate from two threads at once fails ("Already borrowed")
+            encoded = model.tokenizer(list(texts), padding=True, truncation="longest_first", max_length=window, return_tensors="np")
+        ids = encoded["input_ids"]
+        return {"input_ids": ids, "attention_mask": encoded["attention_mask"], "token_type_ids": encoded.get("token_type_ids", np.zeros_like(ids))}
 
     def _precision(self):
         """bfloat16 autocast where the CPU does it natively: about twice as fast, same vectors to 1e-5 cosine."""

@@ -29,7 +29,7 @@ from assistant.settings import Settings
 ANSWER_MODES = ("extractive", "generative")
 
 class _QueryVectors:
-    """The embedder with a small cache of single-text encodings.
+    """The embedder with a small cache of single-text encodings, which are questions (``Embedder.encode_question``).
 
     Retrieval and the answerer both encode the question; the cache makes the
     second call free. Everything else is passed through to the embedder.
@@ -49,7 +49,7 @@ class _QueryVectors:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        vector = self._embedder.encode(texts)
+        vector = self._embedder.encode_question(key)
         vector.setflags(write=False)
         with self._lock:
             self._cache[key] = vector

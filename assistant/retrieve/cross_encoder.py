@@ -22,10 +22,14 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from assistant.errors import ModelError
 from assistant.models import (
@@ -127,7 +131,9 @@ class CrossEncoder:
             raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
         if model.config.num_labels != 1:
             raise ModelError(f"{self.path}: a reranker must output one score per pair; this model has {model.config.num_labels} labels")
-        return (model.to(torch.bfloat16) if self.use_bf16 else model).eval(), tokenizer
+        # Under ONNX Runtime the torch model is only the export's source, kept in float32.
+        bf16 = self.use_bf16 and self.backend == "torch"
+        return (model.to(torch.bfloat16) if bf16 else model).eval(), tokenizer
 
     def _load_shipped(self, torch, BertConfig, BertForSequenceClassification, AutoTokenizer):
         """Base model's word embeddings + the trained tensors from reranker.safetensors."""
@@ -152,6 +158,14 @@ class CrossEncoder:
     def use_bf16(self) -> bool:
         return bf16_supported()
 
+    @cached_property
+    def backend(self) -> str:
+        """What runs the model: the setting, with 'auto' resolved (torch on native bfloat16, else ONNX Runtime fp32: the faster of the two there)."""
+        chosen = self.settings.cross_encoder_backend
+        if chosen == "auto":
+            return "torch" if self.use_bf16 else "onnx"
+        return chosen
+
     def score(self, query: str, texts: list[str]) -> list[float]:
         """One relevance logit per text; higher means the text answers the question better.
 
@@ -161,8 +175,6 @@ class CrossEncoder:
         """
         if not texts:
             return []
-        import torch
-
         self.load()
         if not self._bert_pairs:
             return self._score_with_tokenizer(query, texts)
@@ -171,22 +183,57 @@ class CrossEncoder:
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
         size = -(-len(order) // BATCHES)
         out = [0.0] * len(texts)
-        with self._lock, torch.inference_mode():
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
-                width = max(len(pairs[i][0]) for i in rows)
-                ids = torch.zeros((len(rows), width), dtype=torch.long)
-                types = torch.zeros_like(ids)
-                mask = torch.zeros_like(ids)
-                for j, i in enumerate(rows):
-                    piece_ids, type_ids = pairs[i]
-                    ids[j, : len(piece_ids)] = torch.tensor(piece_ids)
-                    types[j, : len(type_ids)] = torch.tensor(type_ids)
-                    mask[j, : len(piece_ids)] = 1
-                logits = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask).logits[:, 0].float()
-                for row, logit in zip(rows, logits.tolist(), strict=True):
-                    out[row] = logit
+        for start in range(0, len(order), size):
+            rows = order[start : start + size]
+            width = max(len(pairs[i][0]) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros_like(ids)
+            mask = np.zeros_like(ids)
+            for j, i in enumerate(rows):
+                piece_ids, type_ids = pairs[i]
+                ids[j, : len(piece_ids)] = piece_ids
+                types[j, : len(type_ids)] = type_ids
+                mask[j, : len(piece_ids)] = 1
+            for row, logit in zip(rows, self._logits(ids, mask, types), strict=True):
+                out[row] = float(logit)
         return out
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[float]:
+        """One logit per padded pair, in ONNX Runtime (thread-safe, no lock) or torch."""
+        if self.backend != "torch":
+            return self.onnx_graph.run(ids, mask, types).tolist()
+        import torch
+
+        with self._lock, torch.inference_mode():
+            tensors = {"input_ids": torch.from_numpy(ids), "token_type_ids": torch.from_numpy(types), "attention_mask": torch.from_numpy(mask)}
+            return self._model(**tensors).logits[:, 0].float().tolist()
+
+    @cached_property
+    def onnx_graph(self):
+        """The cross-encoder as an ONNX graph (exported from the loaded model on first use, verified at every load)."""
+        from assistant.onnx_models import OnnxGraph, exported_graph, variant_of
+
+        source = f"{self.manifest.get('base_sha256', MINILM_SHA256)}:{self.weights_sha256}" if self.manifest else self.weights_sha256
+        source_sha256 = hashlib.sha256(source.encode()).hexdigest()
+        variant = variant_of(self.backend)
+        return OnnxGraph.load(exported_graph("cross-encoder", source_sha256, variant, self.settings, self._export, "ASSISTANT_CROSS_ENCODER_BACKEND"), threads=os.cpu_count() or 1)
+
+    def _export(self, path: Path) -> None:
+        import torch
+
+        from assistant.onnx_models import eager_copy, export_module
+
+        class Logit(torch.nn.Module):
+            def __init__(self, model):
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits[:, 0]
+
+        ids, types = self._pair(self._pieces("who appoints"), self._pieces("the Minister appoints"))
+        sample = {"input_ids": np.array([ids, ids]), "attention_mask": np.ones((2, len(ids)), dtype=np.int64), "token_type_ids": np.array([types, types])}
+        export_module(Logit(eager_copy(self._model)), sample, "logit", path)
 
     def _score_with_tokenizer(self, query: str, texts: list[str]) -> list[float]:
         """The general path, for a configured model whose tokenizer pairs texts its own way (RoBERTa, DistilBERT, ...)."""
