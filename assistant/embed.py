@@ -8,6 +8,7 @@ Usage::
 
     embedder = Embedder(settings)
     vectors = embedder.encode(["Who may register a teacher?"])  # (1, 384) float32, unit length
+    question = embedder.encode_question("Who may register a teacher?")  # the same, in ONNX Runtime when configured
 """
 
 from __future__ import annotations

