@@ -1,12 +1,14 @@
-"""ONNX Runtime copies of the two models every question meets: the query encoder and the cross-encoder.
+"""Exported graphs of the two models every question meets: the query encoder and the cross-encoder.
 
 ``optimum`` cannot be installed beside transformers 5, so the graphs are
 exported here with ``torch.onnx.export`` from the verified torch model, with
 eager attention (the default attention exported a graph whose vectors drifted)
 and opset 17. ``int8`` is ONNX Runtime's dynamic quantisation of the fp32 graph
-(the cross-encoder's only). Which model runs where was chosen on measured speed
-and parity (docs/experiments.md, throughput): the query encoder runs about twice
-as fast here as in torch; the cross-encoder only where the CPU lacks native bfloat16.
+(the cross-encoder's only). The same fp32 graph can also be compiled by OpenVINO,
+which runs it in bfloat16 where the CPU computes that natively. Which model runs
+where was chosen on measured speed and parity (docs/experiments.md, throughput):
+the query encoder runs about twice as fast in ONNX Runtime as in torch; the
+cross-encoder fastest in OpenVINO.
 
 An export is kept under ``data_dir/onnx``, named by the source weights' sha256
 and the recipe, with a manifest holding the graph's own sha256: verified at
@@ -46,7 +48,7 @@ _export_lock = threading.Lock()
 
 
 def variant_of(backend: str) -> Variant:
-    """The cross-encoder's graph variant a backend setting names ('onnx' → fp32, 'onnx-int8' → int8).
+    """The cross-encoder's graph variant a backend setting names ('onnx-int8' → int8; 'onnx' and 'openvino' → fp32).
 
     The query encoder is always fp32: its int8 vectors drifted to cosine 0.96 of the
     index's, which moves what the first stage finds (docs/experiments.md, throughput).
@@ -135,6 +137,43 @@ class OnnxGraph:
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
         feed = dict(zip(INPUTS, (input_ids, attention_mask, token_type_ids), strict=True))
         return self.session.run(None, {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in feed.items()})[0]
+
+
+class OpenVinoGraph:
+    """The fp32 graph compiled by OpenVINO for this CPU, in bfloat16 where the CPU computes it natively.
+
+    An infer request is not safe to share, so each calling thread gets its own;
+    under the latency hint they share one stream, which runs them one at a time.
+    """
+
+    def __init__(self, compiled, path: Path, precision: str):
+        self.compiled = compiled
+        self.path = path
+        self.precision = precision
+        self._local = threading.local()
+
+    @classmethod
+    def load(cls, path: Path, threads: int, bf16: bool) -> OpenVinoGraph:
+        import openvino as ov
+
+        precision = "bf16" if bf16 else "f32"
+        config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
+        try:
+            core = ov.Core()
+            compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+        except Exception as exc:  # a damaged graph or an unsupported CPU surfaces as OpenVINO's own (many-line) errors
+            reason = " ".join(str(exc).split())[:300]
+            raise ModelError(f"{path}: OpenVINO cannot compile this graph ({reason}); delete it to export it again, or set ASSISTANT_CROSS_ENCODER_BACKEND=torch") from exc
+        return cls(compiled, path, precision)
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        feed = dict(zip(INPUTS, (input_ids, attention_mask, token_type_ids), strict=True))
+        result = request.infer({k: np.ascontiguousarray(v, dtype=np.int64) for k, v in feed.items()})
+        # The result's arrays are the request's own buffers, overwritten by its next call.
+        return np.array(result[self.compiled.output(0)], dtype=np.float32)
 
 
 def export_module(module, sample: dict[str, np.ndarray], output: str, path: Path) -> None:

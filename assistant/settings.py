@@ -45,12 +45,12 @@ class Settings(BaseSettings):
     embedding_sha256: str = ""
     embedding_batch_size: int = 64
     # What runs the two models every question meets (assistant/onnx_models.py; docs/experiments.md, throughput):
-    # torch, or ONNX Runtime graphs exported from the same verified weights on first use. The query encoder is
-    # about twice as fast in ONNX Runtime with the same vectors; the cross-encoder is fastest in torch where the
-    # CPU has native bfloat16 and in ONNX Runtime where it has not ('auto' picks), and 'onnx-int8' is faster
-    # still but ranks measurably worse. The index is always built in torch.
+    # torch, or graphs exported from the same verified weights on first use. The query encoder is about twice
+    # as fast in ONNX Runtime with the same vectors; the cross-encoder is fastest compiled by OpenVINO ('auto';
+    # bfloat16 where the CPU computes it natively), and 'onnx-int8' is faster still but ranks measurably worse.
+    # The index is always built in torch.
     query_encoder_backend: Literal["torch", "onnx"] = "onnx"
-    cross_encoder_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    cross_encoder_backend: Literal["auto", "torch", "onnx", "onnx-int8", "openvino"] = "auto"
     # Passages are cut to fit the model's window (256 word pieces for MiniLM), with
     # room left for the header that is embedded with them.
     passage_max_tokens: int = 256

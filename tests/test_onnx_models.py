@@ -1,9 +1,10 @@
-"""ONNX Runtime backends: exported once, verified at every load, regenerated when damaged, and matching torch.
+"""Exported backends (ONNX Runtime, OpenVINO): exported once, verified at every load, regenerated when damaged, and matching torch.
 
 The cache tests use a fake exporter (fast); the parity tests export the real
 models (slow): the query encoder's vectors must match torch's to 1e-4 cosine,
-the cross-encoder's scores to 0.15 logit (torch runs bfloat16 where the CPU has
-it, whose rounding is most of that), with the same best passage.
+the cross-encoder's scores to 0.15 logit (torch and OpenVINO run bfloat16 where
+the CPU has it, whose rounding is most of that; 0.25 between the two), with the
+same best passage.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.errors import ModelError
-from assistant.onnx_models import RECIPE, OnnxGraph, exported_graph, intact, parity
+from assistant.onnx_models import RECIPE, OnnxGraph, OpenVinoGraph, exported_graph, intact, parity
 from assistant.settings import Settings
 
 SOURCE = "ab" * 32
@@ -78,6 +79,22 @@ def test_a_graph_onnx_runtime_cannot_read_is_one_line_error(tmp_path):
     assert "broken.onnx" in str(caught.value) and "delete it to export it again" in str(caught.value)
 
 
+def test_a_graph_openvino_cannot_compile_is_one_line_error(tmp_path):
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not a graph")
+    with pytest.raises(ModelError) as caught:
+        OpenVinoGraph.load(bad, threads=1, bf16=False)
+    message = str(caught.value)
+    assert "broken.onnx" in message and "ASSISTANT_CROSS_ENCODER_BACKEND=torch" in message and "\n" not in message
+
+
+def test_auto_runs_the_cross_encoder_in_openvino(tmp_settings):
+    from assistant.retrieve.cross_encoder import CrossEncoder
+
+    assert CrossEncoder(tmp_settings).backend == "openvino"
+    assert CrossEncoder(tmp_settings.model_copy(update={"cross_encoder_backend": "torch"})).backend == "torch"
+
+
 def test_parity_reports_the_worst_case():
     vectors = {"q1": np.array([[1.0, 0.0]]), "q2": np.array([[0.0, 1.0]])}
     shifted = {"q1": np.array([[0.6, 0.8]]), "q2": np.array([[0.0, 1.0]])}
@@ -116,7 +133,9 @@ def backends(tmp_path_factory):
     torch_settings = Settings(data_dir=data, query_encoder_backend="torch", cross_encoder_backend="torch")
     onnx_settings = Settings(data_dir=data, query_encoder_backend="onnx", cross_encoder_backend="onnx")
     int8_settings = Settings(data_dir=data, query_encoder_backend="onnx", cross_encoder_backend="onnx-int8")
-    models = {name: (Embedder(s).load(), CrossEncoder(s).load()) for name, s in (("torch", torch_settings), ("onnx", onnx_settings), ("int8", int8_settings))}
+    openvino_settings = Settings(data_dir=data, query_encoder_backend="onnx", cross_encoder_backend="openvino")
+    chosen = (("torch", torch_settings), ("onnx", onnx_settings), ("int8", int8_settings), ("openvino", openvino_settings))
+    models = {name: (Embedder(s).load(), CrossEncoder(s).load()) for name, s in chosen}
     return data, models
 
 
@@ -130,6 +149,21 @@ def test_onnx_runtime_matches_torch_on_questions_and_passages(backends):
     assert report.same_best == 1.0
     # The ONNX question vector is what retrieval searches the torch-built index with.
     assert onnx_embedder.encode_question(QUESTIONS[0]).shape == (1, torch_embedder.dimension)
+
+
+@pytest.mark.slow
+def test_openvino_cross_encoder_matches_torch_and_serves_threads(backends):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, models = backends
+    (torch_embedder, torch_scorer), (_, openvino_scorer) = models["torch"], models["openvino"]
+    report = parity((torch_embedder.encode_question,) * 2, (torch_scorer.score, openvino_scorer.score), QUESTIONS, [PASSAGES] * len(QUESTIONS))
+    assert report.max_logit_difference <= 0.25 and report.same_best == 1.0
+    # Each thread runs its own infer request: answers scored at once equal those scored one by one.
+    alone = [openvino_scorer.score(q, PASSAGES) for q in QUESTIONS]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: openvino_scorer.score(q, PASSAGES), QUESTIONS * 3))
+    assert np.allclose(np.array(together), np.array(alone * 3), atol=1e-5)
 
 
 @pytest.mark.slow

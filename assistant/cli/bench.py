@@ -31,7 +31,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 BENCH_FILES = (PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl", PROJECT_ROOT / "tests" / "data" / "answer_cases.jsonl")
 METRICS_FILE = PROJECT_ROOT / "eval" / "questions" / "dev.jsonl"
 # Backend configurations compared by default, as query encoder/cross-encoder.
-COMPARED = "torch/torch,onnx/torch,onnx/onnx,onnx/onnx-int8"
+COMPARED = "torch/torch,onnx/torch,onnx/openvino,onnx/onnx,onnx/onnx-int8"
 METRICS = ("recall@5", "mrr@10", "citation_precision", "key_fact_recall", "abstention_recall", "false_abstention_rate")
 
 

