@@ -22,6 +22,7 @@ from assistant.answer.questions import (
     asked_terms,
     is_multi_part,
     missing_fact,
+    asked_part,
     second_part,
     unknown_names,
 )
@@ -124,6 +125,20 @@ def test_the_term_a_question_asks_about_is_found():
 
 
 @pytest.mark.parametrize(
+    ("question", "asking"),
+    [
+        ("Our board was dismissed last year. Are the contracts it signed still valid?", "Are the contracts it signed still valid?"),
+        ("Who appoints them? How long do they serve?", "Who appoints them? How long do they serve?"),
+        ("Mum says he's needed on the farm. Is that allowed? We're not sure.", "Is that allowed?"),
+        ("Tell me the dates of term 3 next year.", "Tell me the dates of term 3 next year."),
+        ("Until what age must a child attend school?", "Until what age must a child attend school?"),
+    ],
+)
+def test_the_asking_sentences_of_a_scenario_are_found(question, asking):
+    assert asked_part(question) == asking
+
+
+@pytest.mark.parametrize(
     ("question", "evidence", "missing"),
     [
         ("How much is the VIT annual registration fee this year?", "an annual registration fee fixed by the Minister", "a sum of money"),
@@ -134,6 +149,11 @@ def test_the_term_a_question_asks_about_is_found():
         ("What is the staff to student ratio?", "the number of staff", "a ratio"),
         ("How much notice must the Authority give?", "at least 5 days before", None),
         ("What happens if a teacher doesn't pay their annual fee on time?", "fee fixed by the Minister", None),
+        # A date or a sum in the scenario's background is not what is asked.
+        ("Our board was dismissed last year. Are the contracts it signed still valid?", "the board is dissolved", None),
+        ("We paid $400 in fees last year. Can the council keep it?", "the council may charge", None),
+        ("We paid $400 last year. How much is the fee now?", "a fee fixed by the Minister", "a sum of money"),
+        ("Tell me the dates of term 3 next year.", "the school year", "a date"),
     ],
 )
 def test_a_question_asking_for_a_kind_of_fact_needs_that_fact_in_the_evidence(question, evidence, missing):

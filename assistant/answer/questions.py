@@ -16,6 +16,7 @@ from assistant.patterns import (
     LEADING_CONJUNCTION_RE,
     MULTI_PART_RE,
     PROPER_NAME_RE,
+    QUESTION_SENTENCE_BREAK_RE,
     QUOTED_TERM_RE,
     SENTENCE_START_BEFORE_RE,
     count_in_unit_re,
@@ -43,16 +44,27 @@ def is_multi_part(question: str) -> bool:
     return question.count("?") > 1 or bool(MULTI_PART_RE.search(question))
 
 
+def asked_part(question: str) -> str:
+    """The sentences that ask (end with "?"); the whole text when none does.
+
+    A scenario's background ("Our board was dismissed last year.") states facts; only
+    what it then asks says what kind of fact the answer must hold.
+    """
+    asking = [s for s in QUESTION_SENTENCE_BREAK_RE.split(question.strip()) if s.rstrip().endswith("?")]
+    return " ".join(asking) if asking else question
+
+
 def missing_fact(question: str, evidence_text: str) -> str | None:
     """The kind of fact the question asks for that the evidence text does not contain, or None.
 
     "How much is the registration fee?" needs a sum of money in the evidence; when
     the Act only says the fee is "fixed by the Minister", quoting that would not
     answer what was asked. A count needs a number in the unit asked for ("how many
-    days" needs "N days").
+    days" needs "N days"). Only the asking sentences count (``asked_part``).
     """
+    asking = asked_part(question)
     for kind, asked in FACT_ASKED.items():
-        m = asked.search(question)
+        m = asked.search(asking)
         if m is None:
             continue
         if kind == "a count":

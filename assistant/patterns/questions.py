@@ -133,6 +133,8 @@ def term_or_plural_re(term: str) -> re.Pattern[str]:
     return re.compile(rf"\b{re.escape(term)}s?\b")
 
 
+# Where one sentence of a question ends and the next begins ("Our board was dismissed last year. Are its contracts valid?").
+QUESTION_SENTENCE_BREAK_RE = re.compile(r"(?<=[.?!])\s+")
 # Kinds of fact a question asks for that the law may simply not hold, each paired in FACT_PRESENT
 # with what the evidence must contain (a count is checked by count_in_unit_re).
 COUNT_UNITS = r"(?:days?|weeks?|months?|years?|hours?|minutes?|members?|students?|teachers?|times)"
