@@ -1,4 +1,4 @@
-"""What a question may be, for every surface (API, UI, CLI, Python, evaluation): one validator and the follow-up rewrite.
+"""What a question may be, for every surface (API, UI, CLI, Python, evaluation): one validator, the follow-up rewrite, and the part that asks.
 
 The HTTP API's request model, the UI's handler and ``Assistant`` all call
 ``clean_question``, so a question is refused for the same reason, in the same
@@ -11,7 +11,11 @@ import unicodedata
 from collections.abc import Sequence
 
 from assistant.errors import InvalidQuestionError
-from assistant.patterns import ANAPHOR_RE, FOLLOW_UP_START_RE
+from assistant.patterns import (
+    ANAPHOR_RE,
+    FOLLOW_UP_START_RE,
+    QUESTION_SENTENCE_BREAK_RE,
+)
 
 # What a non-text question is called in the message, in the words of the JSON a client sent.
 _JSON_TYPE_NAMES = {type(None): "nothing (null)", bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
@@ -53,3 +57,13 @@ def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None) 
         return None
     rest = FOLLOW_UP_START_RE.sub("", question).strip(" ,?") or question.strip(" ?")
     return f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"
+
+
+def asked_part(question: str) -> str:
+    """The sentences that ask (end with "?"); the whole text when none does.
+
+    A scenario's background ("Our board was dismissed last year.") states facts; only
+    what it then asks says what kind of fact the answer must hold.
+    """
+    asking = [s for s in QUESTION_SENTENCE_BREAK_RE.split(question.strip()) if s.rstrip().endswith("?")]
+    return " ".join(asking) if asking else question

@@ -22,7 +22,6 @@ from assistant.answer.questions import (
     asked_terms,
     is_multi_part,
     missing_fact,
-    asked_part,
     second_part,
     unknown_names,
 )
@@ -31,6 +30,7 @@ from assistant.answer.select import select_segments
 from assistant.cite import split_sentences
 from assistant.labels import provision_label
 from assistant.patterns import HAS_NUMBER_RE
+from assistant.question import asked_part
 from assistant.records import Hit
 from assistant.settings import Settings
 
@@ -136,6 +136,13 @@ def test_the_term_a_question_asks_about_is_found():
 )
 def test_the_asking_sentences_of_a_scenario_are_found(question, asking):
     assert asked_part(question) == asking
+
+
+def test_a_period_in_a_scenario_s_background_does_not_make_it_ask_for_a_number(corpus):
+    composer = ExtractiveAnswerer(corpus, FakeEncoder(), Settings())
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"))
+    assert not composer.evidence("He has been away 3 weeks on the farm. Is that allowed?", hits).wants_number
+    assert composer.evidence("He has been away on the farm. How many days can he miss?", hits).wants_number
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,10 @@ def test_provision_references_in_free_text(text, references):
         ("What is the minimum number of members?", True),
         ("Who appoints school attendance officers?", False),
         ("Can a principal expel a student?", False),
+        # A year level is a class, not a period asked for.
+        ("Can we keep her Year 8 son out of maths?", False),
+        ("Which subjects are compulsory in years 7 to 10?", False),
+        ("How many years can a school plan run?", True),
     ],
 )
 def test_questions_asking_for_a_number(question, wants):

@@ -60,6 +60,7 @@ from assistant.answer.segments import Segment, definition_segments, segments_of
 from assistant.answer.select import select_segments
 from assistant.corpus import Corpus
 from assistant.patterns import NUMBER_QUESTION_RE, term_or_plural_re
+from assistant.question import asked_part
 from assistant.records import Answer, Hit, Provision
 from assistant.settings import Settings
 
@@ -167,7 +168,7 @@ class ExtractiveAnswerer:
         """
         weights = self.term_weights
         q_terms = set(content_terms(question))
-        wants_number = bool(NUMBER_QUESTION_RE.search(question))
+        wants_number = bool(NUMBER_QUESTION_RE.search(asked_part(question)))
         top = hits[: self.candidate_provisions]
         provisions = [p for h in top if (p := self.corpus.find(h.document_id, h.provision_id)) is not None and not p.repealed]
         evidence_text = " ".join(f"{p.heading} {p.text}" for p in provisions[:3])

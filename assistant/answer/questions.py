@@ -16,11 +16,11 @@ from assistant.patterns import (
     LEADING_CONJUNCTION_RE,
     MULTI_PART_RE,
     PROPER_NAME_RE,
-    QUESTION_SENTENCE_BREAK_RE,
     QUOTED_TERM_RE,
     SENTENCE_START_BEFORE_RE,
     count_in_unit_re,
 )
+from assistant.question import asked_part
 
 
 def asked_terms(question: str) -> list[str]:
@@ -42,16 +42,6 @@ def second_part(question: str) -> str | None:
 def is_multi_part(question: str) -> bool:
     """True for a question that asks two things, which may need two provisions to answer."""
     return question.count("?") > 1 or bool(MULTI_PART_RE.search(question))
-
-
-def asked_part(question: str) -> str:
-    """The sentences that ask (end with "?"); the whole text when none does.
-
-    A scenario's background ("Our board was dismissed last year.") states facts; only
-    what it then asks says what kind of fact the answer must hold.
-    """
-    asking = [s for s in QUESTION_SENTENCE_BREAK_RE.split(question.strip()) if s.rstrip().endswith("?")]
-    return " ".join(asking) if asking else question
 
 
 def missing_fact(question: str, evidence_text: str) -> str | None:

@@ -27,6 +27,7 @@ from assistant.patterns import (
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
 )
+from assistant.question import asked_part
 from assistant.records import Answer
 
 # The longest extractive short answer, in words; a longer clause is cut at a word boundary.
@@ -111,7 +112,7 @@ def extractive_short_answer(question: str, answer: Answer, weights: TermWeights)
     if answer.abstained or not answer.citations:
         return None
     terms = set(content_terms(question))
-    wants_number = bool(NUMBER_QUESTION_RE.search(question))
+    wants_number = bool(NUMBER_QUESTION_RE.search(asked_part(question)))
     best: tuple[float, tuple[int, ...], str] | None = None
     for markers, text in _quotes_with_lead_ins(answer):
         for clause in clauses(text):

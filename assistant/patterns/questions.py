@@ -97,7 +97,7 @@ WORD_RE = re.compile(r"[a-z0-9]+")
 # A question asking for a number: an age, a count, a period, a penalty, a term of office.
 NUMBER_QUESTION_RE = re.compile(
     r"\b(?:how\s+(?:many|much|old|long|often|soon|young|big|large)|size\s+of|what\s+age|which\s+age|what\s+is\s+the\s+age|age\s+(?:limit|range)|"
-    r"minimum|maximum|penalt(?:y|ies)|fine|days?|weeks?|months?|years?|term\s+of\s+office|number\s+of|deadline|within\s+how)\b",
+    r"minimum|maximum|penalt(?:y|ies)|fine|days?|weeks?|months?|years?(?!\s*\d)|term\s+of\s+office|number\s+of|deadline|within\s+how)\b",
     re.IGNORECASE,
 )
 # A number spelled out, as the Act writes many quantities ("fourteen days").

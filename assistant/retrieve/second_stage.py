@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant import patterns
 from assistant.corpus import Corpus
+from assistant.question import asked_part
 from assistant.retrieve.candidates import Candidate, PassageTable
 from assistant.retrieve.cross_encoder import CrossEncoder
 from assistant.retrieve.fusion import min_max
@@ -106,7 +107,8 @@ class Reranker:
         shortlist.extend(self.joining(uid, rest, query_vector) for uid in sorted(defining - present))
         base = min_max({c.uid: c.scores.get("fused", c.scores.get("dense", c.scores.get("bm25", 0.0))) for c in shortlist})
         parts = self.named_parts(query)
-        cues = {name for name, asks, _ in patterns.QUESTION_CUES if asks.search(query)}
+        asking = asked_part(query)
+        cues = {name for name, asks, _ in patterns.QUESTION_CUES if asks.search(asking)}
         scored = []
         for c in shortlist:
             score = base[c.uid]
