@@ -135,8 +135,7 @@ class OnnxGraph:
         return cls(session, path)
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
-        feed = dict(zip(INPUTS, (input_ids, attention_mask, token_type_ids), strict=True))
-        return self.session.run(None, {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in feed.items()})[0]
+        return self.session.run(None, _feed(input_ids, attention_mask, token_type_ids))[0]
 
 
 class OpenVinoGraph:
@@ -146,34 +145,36 @@ class OpenVinoGraph:
     under the latency hint they share one stream, which runs them one at a time.
     """
 
-    def __init__(self, compiled, path: Path, precision: str):
+    def __init__(self, compiled, path: Path):
         self.compiled = compiled
         self.path = path
-        self.precision = precision
         self._local = threading.local()
 
     @classmethod
     def load(cls, path: Path, threads: int, bf16: bool) -> OpenVinoGraph:
         import openvino as ov
 
-        precision = "bf16" if bf16 else "f32"
-        config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32", "INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
         try:
             core = ov.Core()
             compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         except Exception as exc:  # a damaged graph or an unsupported CPU surfaces as OpenVINO's own (many-line) errors
             reason = " ".join(str(exc).split())[:300]
             raise ModelError(f"{path}: OpenVINO cannot compile this graph ({reason}); delete it to export it again, or set ASSISTANT_CROSS_ENCODER_BACKEND=torch") from exc
-        return cls(compiled, path, precision)
+        return cls(compiled, path)
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> np.ndarray:
         request = getattr(self._local, "request", None)
         if request is None:
             request = self._local.request = self.compiled.create_infer_request()
-        feed = dict(zip(INPUTS, (input_ids, attention_mask, token_type_ids), strict=True))
-        result = request.infer({k: np.ascontiguousarray(v, dtype=np.int64) for k, v in feed.items()})
+        result = request.infer(_feed(input_ids, attention_mask, token_type_ids))
         # The result's arrays are the request's own buffers, overwritten by its next call.
         return np.array(result[self.compiled.output(0)], dtype=np.float32)
+
+
+def _feed(input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The graph's inputs by name, as the contiguous int64 arrays both runtimes take."""
+    return {name: np.ascontiguousarray(array, dtype=np.int64) for name, array in zip(INPUTS, (input_ids, attention_mask, token_type_ids), strict=True)}
 
 
 def export_module(module, sample: dict[str, np.ndarray], output: str, path: Path) -> None:

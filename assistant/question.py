@@ -63,7 +63,7 @@ def asked_part(question: str) -> str:
     """The sentences that ask (end with "?"); the whole text when none does.
 
     A scenario's background ("Our board was dismissed last year.") states facts; only
-    what it then asks says what kind of fact the answer must hold.
+    what it then asks says what kind of fact (a date, a number, a penalty) the answer must hold.
     """
     asking = [s for s in QUESTION_SENTENCE_BREAK_RE.split(question.strip()) if s.rstrip().endswith("?")]
     return " ".join(asking) if asking else question

@@ -42,10 +42,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     # What the cross-encoder reads in use: each question's first-stage passages, with their headers.
     embed_text = {passage.passage_id: passage.embed_text for passage in retriever.table.passages}
     passages = [[embed_text[hit.best_passage_id] for hit in retriever.retrieve(q, k=15, mode="hybrid")] for q in questions]
+    embedder = Embedder(settings.model_copy(update={"query_encoder_backend": "onnx"})).load()
     for backend in BACKENDS if args.backend == "all" else (args.backend,):
-        chosen = settings.model_copy(update={"query_encoder_backend": "onnx", "cross_encoder_backend": backend})
         started = time.perf_counter()
-        embedder, cross_encoder = Embedder(chosen).load(), CrossEncoder(chosen).load()
+        cross_encoder = CrossEncoder(settings.model_copy(update={"cross_encoder_backend": backend})).load()
         graphs = [embedder.onnx_graph, cross_encoder.graph]
         print(f"{backend}: graphs ready in {time.perf_counter() - started:.1f} s (exported once, verified by sha256 at every load)")
         for graph in graphs:

@@ -134,7 +134,7 @@ class CrossEncoder:
             raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
         if model.config.num_labels != 1:
             raise ModelError(f"{self.path}: a reranker must output one score per pair; this model has {model.config.num_labels} labels")
-        # Under ONNX Runtime the torch model is only the export's source, kept in float32.
+        # Under an exported graph (OpenVINO, ONNX Runtime) the torch model is only the export's source, kept in float32.
         bf16 = self.use_bf16 and self.backend == "torch"
         return (model.to(torch.bfloat16) if bf16 else model).eval(), tokenizer
 
