@@ -469,3 +469,25 @@ def test_a_sentence_splits_into_clauses_at_semicolons():
 def test_designated_classes(text, designated):
     found = [(m.group(1), m.group(2)) for m in p.DESIGNATED_RE.finditer(text)]
     assert found == designated
+
+
+@pytest.mark.parametrize(
+    ("question", "variant", "named"),
+    [
+        ("Who appoints the principal?", 0, "In Victoria, who appoints the principal?"),
+        ("Who appoints the principal?", 1, "Under Victorian law, who appoints the principal?"),
+        ("Who appoints the principal?", 3, "Who appoints the principal here in Victoria?"),
+        ("Who appoints the principal?", 4, "Who appoints the principal in Vic?"),
+        ("Tell me who appoints the principal.", 5, "Tell me who appoints the principal at our Victorian school."),
+        ("who appoints the principal", 6, "who appoints the principal under Victorian law?"),
+        ("Who appoints the principal?", 14, "In Victoria, who appoints the principal?"),
+    ],
+)
+def test_questions_name_the_state_for_training(question, variant, named):
+    assert p.with_state_named(question, variant) == named
+    assert p.STATE_NAMED_RE.search(named)
+
+
+@pytest.mark.parametrize(("text", "names"), [("in Victoria", True), ("a Victorian school", True), ("in Vic", True), ("VIT registration", False), ("a victim", False)])
+def test_state_named(text, names):
+    assert bool(p.STATE_NAMED_RE.search(text)) is names

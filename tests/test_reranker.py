@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -190,6 +191,19 @@ def test_full_mode_reports_the_cross_encoder_and_weight_zero_turns_it_off(built_
 # --- training -------------------------------------------------------------------------------------
 
 
+def test_state_variants_name_the_state_in_about_the_share_asked_and_leave_the_rest_alone():
+    from assistant.training.train import state_variants
+
+    groups = [{"query": f"Who appoints principal number {i}?", "source": "written"} for i in range(400)]
+    groups.append({"query": "Until what age must a child attend school in Victoria?", "source": "written"})
+    out = state_variants(groups, 0.3, seed=0)
+    assert out == state_variants(groups, 0.3, seed=0) and state_variants(groups, 0.0, seed=0) == groups
+    changed = [new["query"] for old, new in zip(groups, out, strict=True) if old != new]
+    assert 90 <= len(changed) <= 150
+    assert all(re.search(r"Vic", q) for q in changed) and out[-1] == groups[-1]
+    assert any(q.startswith("In Victoria, who appoints") for q in changed) and any(q.endswith(" here in Victoria?") for q in changed)
+
+
 @pytest.mark.slow
 def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     import torch
@@ -221,6 +235,16 @@ def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     assert onward["init_sha256"] == first["weights_sha256"]
     started, continued = load_file(str(tmp_path / "a" / "reranker.safetensors")), load_file(str(tmp_path / "c" / "reranker.safetensors"))
     assert started.keys() == continued.keys() and all(torch.equal(started[k], continued[k]) for k in started)
+    # The pointwise objective is seeded too, trains only the sources asked for, and is a different model.
+    pointwise = replace(config, objective="pointwise", sources="written", state_variants=0.5)
+    rows.append({**rows[0], "source": "heading"})
+    groups.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    p1 = train(groups, default_model_path(), tmp_path / "p1", pointwise, device="cpu", progress=False, base_sha256=MINILM_SHA256)
+    p2 = train(groups, default_model_path(), tmp_path / "p2", pointwise, device="cpu", progress=False, base_sha256=MINILM_SHA256)
+    assert p1["weights_sha256"] == p2["weights_sha256"] != first["weights_sha256"]
+    assert p1["groups_by_source"] == {"written": 8} and p1["training"]["objective"] == "pointwise"
+    with pytest.raises(ValueError, match="objective"):
+        train(groups, default_model_path(), tmp_path / "p3", replace(config, objective="pairwise"), device="cpu", progress=False)
     tampered = tmp_path / "tampered"
     shutil.copytree(tmp_path / "a", tampered)
     (tampered / "reranker.json").write_text(json.dumps(first | {"weights_sha256": "0" * 64}), encoding="utf-8")

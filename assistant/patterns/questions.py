@@ -89,6 +89,25 @@ INTERNAL_REFERENCE_RE = re.compile(
 )
 CONDITION_START_RE = re.compile(r"^(?:if|where|when|subject to|despite|except)\b", re.IGNORECASE)
 
+# Training questions rewritten to name the state (``TrainingConfig.state_variants``): staff often say
+# "in Victoria", and a model that never saw it in training read it as a sign of an unanswerable question.
+STATE_NAMED_RE = re.compile(r"\bVic(?:toria|torian)?\b", re.IGNORECASE)
+STATE_PREFIXES = ("In Victoria, ", "Under Victorian law, ", "For a Victorian school, ")
+STATE_SUFFIXES = (" here in Victoria", " in Vic", " at our Victorian school", " under Victorian law")
+
+
+def with_state_named(question: str, variant: int) -> str:
+    """``question`` naming the state in one of ``STATE_PREFIXES`` + ``STATE_SUFFIXES`` (by ``variant``);
+    a suffix goes before the closing "?" or ".". "Who appoints the principal?", 3 →
+    "Who appoints the principal here in Victoria?"."""
+    question = question.strip()
+    forms = len(STATE_PREFIXES) + len(STATE_SUFFIXES)
+    variant %= forms
+    if variant < len(STATE_PREFIXES):
+        return STATE_PREFIXES[variant] + question[:1].lower() + question[1:]
+    end = question[-1] if question[-1:] in ("?", ".") else ""
+    return (question[:-1] if end else question) + STATE_SUFFIXES[variant - len(STATE_PREFIXES)] + (end or "?")
+
 
 # --- question shapes (answer stage, assistant.answer) ------------------------------------------
 

@@ -8,6 +8,13 @@ learns exactly the confusions the first stage makes. This module needs only
 torch, transformers and safetensors, so it runs on a bare GPU machine with the
 groups file copied beside it. The recipe and what else was tried:
 docs/experiments.md (training).
+
+A second objective, ``pointwise``, continues a trained model with binary
+cross-entropy: each question with its answer (1) and the first stage's best
+look-alikes (0), so the score also says whether a passage answers at all (an
+abstention signal; measured, not shipped). ``state_variants`` rewrites that share of the
+questions to name the state ("… here in Victoria?"), so naming it is not read as
+a sign of a question the law does not answer.
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ class TrainingConfig:
     # Groups from the other sources drawn afresh each epoch beside all the bank's (0: all of them).
     replay: int = 0
     seed: int = 0
+    # "listwise" (softmax over a group) or "pointwise" (binary cross-entropy per pair).
+    objective: str = "listwise"
+    # Comma-separated group sources to train on (empty: all).
+    sources: str = ""
+    # Share of questions rewritten to name the state (``patterns.with_state_named``).
+    state_variants: float = 0.0
 
 
 def _sha256(path: Path) -> str:
@@ -69,6 +82,27 @@ def _continue_from(model, folder: Path) -> str:
     return digest
 
 
+def state_variants(groups: list[dict], share: float, seed: int) -> list[dict]:
+    """``groups`` with about ``share`` of the questions that do not name the state rewritten to name it (seeded)."""
+    from assistant.patterns import (
+        STATE_NAMED_RE,
+        STATE_PREFIXES,
+        STATE_SUFFIXES,
+        with_state_named,
+    )
+
+    if share <= 0:
+        return groups
+    draw = random.Random(seed)
+    forms = len(STATE_PREFIXES) + len(STATE_SUFFIXES)
+    out = []
+    for group in groups:
+        if not STATE_NAMED_RE.search(group["query"]) and draw.random() < share:
+            group = {**group, "query": with_state_named(group["query"], draw.randrange(forms))}
+        out.append(group)
+    return out
+
+
 def train(
     groups_file: Path,
     base_model: Path,
@@ -90,7 +124,11 @@ def train(
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
+    if config.objective not in ("listwise", "pointwise"):
+        raise ValueError(f"objective must be listwise or pointwise, not {config.objective!r}")
     groups, passages = read_groups(groups_file)
+    wanted = {s.strip() for s in config.sources.split(",") if s.strip()}
+    groups = state_variants([g for g in groups if not wanted or g["source"] in wanted], config.state_variants, config.seed)
     repeats = {"written": config.written_weight, "bank": config.bank_weight}
     examples = [g for g in groups for _ in range(repeats.get(g["source"], 1))]
     bank = [g for g in examples if g["source"] == "bank"]
@@ -110,6 +148,7 @@ def train(
         optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps)
     )
     autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16)
+    pointwise = config.objective == "pointwise"
     started = time.time()
     losses = []
     bar = tqdm(total=steps, desc="training reranker", disable=not progress)
@@ -123,7 +162,8 @@ def train(
             pairs = []
             for group in batch:
                 negatives = list(group["negatives"])
-                random.shuffle(negatives)
+                if not pointwise:  # pointwise keeps the first stage's best look-alikes, in its order
+                    random.shuffle(negatives)
                 negatives = negatives[: config.group_size - 1]
                 while len(negatives) < config.group_size - 1:
                     negatives.append(random.choice(pool))
@@ -134,7 +174,12 @@ def train(
             ).to(device)
             with autocast:
                 logits = model(**encoded).logits[:, 0].float().view(len(batch), config.group_size)
-            loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
+            if pointwise:
+                labels = torch.zeros_like(logits)
+                labels[:, 0] = 1.0
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+            else:
+                loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
