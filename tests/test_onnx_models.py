@@ -187,3 +187,22 @@ def test_a_damaged_export_is_replaced_when_the_model_next_loads(backends):
     expected = models["torch"][0].encode_question(QUESTIONS[0])
     assert float(vector[0] @ expected[0]) >= 0.9999
     assert intact(graph, graph.with_suffix(".json"), fresh.weights_sha256)
+
+
+@pytest.mark.slow
+def test_under_a_graph_the_torch_copy_is_loaded_only_to_export_it(backends):
+    from assistant.retrieve.cross_encoder import CrossEncoder
+
+    data, models = backends
+    assert models["torch"][1].holds_torch_model
+    # The graphs above were exported once (each scorer then held the torch copy); a new process finds them and never loads it.
+    models["openvino"][1].score(QUESTIONS[0], PASSAGES)
+    fresh = CrossEncoder(Settings(data_dir=data, cross_encoder_backend="openvino")).load()
+    assert not fresh.holds_torch_model
+    assert fresh.score(QUESTIONS[0], PASSAGES) == pytest.approx(models["openvino"][1].score(QUESTIONS[0], PASSAGES), abs=1e-5)
+    assert not fresh.holds_torch_model
+    # With no graph on disk, the first score exports one from the torch copy.
+    empty = CrossEncoder(Settings(data_dir=data / "elsewhere", cross_encoder_backend="openvino")).load()
+    assert not empty.holds_torch_model
+    assert int(np.argmax(empty.score(QUESTIONS[0], PASSAGES))) == int(np.argmax(models["torch"][1].score(QUESTIONS[0], PASSAGES)))
+    assert empty.holds_torch_model

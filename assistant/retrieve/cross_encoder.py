@@ -77,6 +77,7 @@ class CrossEncoder:
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
 
     @cached_property
     def manifest(self) -> dict:
@@ -106,39 +107,67 @@ class CrossEncoder:
         return file_sha256(weight_file(self.path, "reranker"))
 
     def load(self) -> CrossEncoder:
-        """Verify and load the model (idempotent)."""
+        """Verify the model and load what scoring needs (idempotent).
+
+        The tokenizer and config always, so a broken folder stops start-up. The torch
+        model only where torch scores, or for a full Hugging Face folder; a shipped-format
+        model run as an exported graph is verified by sha256 here and loaded only if its
+        graph has to be exported (about 230 MB and 2 s saved: docs/experiments.md, throughput).
+        """
         with self._lock:
-            if self._model is None:
-                self._model, self._tokenizer = self._load()
+            if self._tokenizer is None:
+                self.weights_sha256  # noqa: B018 - verification before loading is the point
+                tokenizer = self._load_tokenizer()
+                if self.backend == "torch" or not self.manifest:
+                    self._model = self._load_model()
+                self._tokenizer = tokenizer
         return self
 
-    def _load(self):
-        import torch
-        from transformers import (
-            AutoModelForSequenceClassification,
-            AutoTokenizer,
-            BertConfig,
-            BertForSequenceClassification,
-        )
+    @property
+    def holds_torch_model(self) -> bool:
+        """Whether the torch copy is in memory: always for the torch backend, under a graph only once it had to be exported."""
+        return self._model is not None
 
-        self.weights_sha256  # noqa: B018 - verification before loading is the point
+    def _torch_model(self):
+        """The torch model, loaded on first need (exporting a missing graph, or torch scoring)."""
+        with self._model_lock:
+            if self._model is None:
+                self._model = self._load_model()
+        return self._model
+
+    def _load_tokenizer(self):
+        from transformers import AutoConfig, AutoTokenizer
+
         try:
-            if not self.manifest:
-                model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True, dtype=torch.float32)
-                tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-            else:
-                model, tokenizer = self._load_shipped(torch, BertConfig, BertForSequenceClassification, AutoTokenizer)
+            config = AutoConfig.from_pretrained(str(self.path), local_files_only=True)
+            source = base_model_path(self.manifest) if self.manifest else self.path
+            tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
         except ModelError:
             raise
         except Exception as exc:  # a broken folder surfaces as many different library errors
             raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
-        if model.config.num_labels != 1:
-            raise ModelError(f"{self.path}: a reranker must output one score per pair; this model has {model.config.num_labels} labels")
+        if getattr(config, "num_labels", 1) != 1:
+            raise ModelError(f"{self.path}: a reranker must output one score per pair; this model has {config.num_labels} labels")
+        return tokenizer
+
+    def _load_model(self):
+        import torch
+        from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
+
+        try:
+            if not self.manifest:
+                model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True, dtype=torch.float32)
+            else:
+                model = self._load_shipped(BertConfig, BertForSequenceClassification)
+        except ModelError:
+            raise
+        except Exception as exc:  # a broken folder surfaces as many different library errors
+            raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
         # Under an exported graph (OpenVINO, ONNX Runtime) the torch model is only the export's source, kept in float32.
         bf16 = self.use_bf16 and self.backend == "torch"
-        return (model.to(torch.bfloat16) if bf16 else model).eval(), tokenizer
+        return (model.to(torch.bfloat16) if bf16 else model).eval()
 
-    def _load_shipped(self, torch, BertConfig, BertForSequenceClassification, AutoTokenizer):
+    def _load_shipped(self, BertConfig, BertForSequenceClassification):
         """Base model's word embeddings + the trained tensors from reranker.safetensors."""
         from safetensors import safe_open
         from safetensors.torch import load_file
@@ -155,7 +184,7 @@ class CrossEncoder:
         missing = [k for k in missing if not k.endswith("position_ids")]
         if missing or unexpected:
             raise ModelError(f"{self.path}: the trained tensors do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-        return model.float(), AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+        return model.float()
 
     @cached_property
     def use_bf16(self) -> bool:
@@ -207,7 +236,7 @@ class CrossEncoder:
 
         with self._lock, torch.inference_mode():
             tensors = {"input_ids": torch.from_numpy(ids), "token_type_ids": torch.from_numpy(types), "attention_mask": torch.from_numpy(mask)}
-            return self._model(**tensors).logits[:, 0].float().tolist()
+            return self._torch_model()(**tensors).logits[:, 0].float().tolist()
 
     @cached_property
     def graph(self):
@@ -236,7 +265,7 @@ class CrossEncoder:
 
         ids, types = self._pair(self._pieces("who appoints"), self._pieces("the Minister appoints"))
         sample = {"input_ids": np.array([ids, ids]), "attention_mask": np.ones((2, len(ids)), dtype=np.int64), "token_type_ids": np.array([types, types])}
-        export_module(Logit(eager_copy(self._model)), sample, "logit", path)
+        export_module(Logit(eager_copy(self._torch_model())), sample, "logit", path)
 
     def _score_with_tokenizer(self, query: str, texts: list[str]) -> list[float]:
         """The general path, for a configured model whose tokenizer pairs texts its own way (RoBERTa, DistilBERT, ...)."""
@@ -246,7 +275,7 @@ class CrossEncoder:
             encoded = self._tokenizer(
                 [query] * len(texts), list(texts), truncation="longest_first", max_length=self.settings.reranker_max_tokens, padding=True, return_tensors="pt"
             )
-            return [float(x) for x in self._model(**encoded).logits[:, 0].float()]
+            return [float(x) for x in self._torch_model()(**encoded).logits[:, 0].float()]
 
     @cached_property
     def _bert_pairs(self) -> bool:
