@@ -204,6 +204,14 @@ def test_state_variants_name_the_state_in_about_the_share_asked_and_leave_the_re
     assert any(q.startswith("In Victoria, who appoints") for q in changed) and any(q.endswith(" here in Victoria?") for q in changed)
 
 
+def test_the_train_command_names_its_objectives_before_anything_loads(capsys):
+    from assistant.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["reranker", "train", "--objective", "pairwise"])
+    assert exit_.value.code == 2 and "choose from 'listwise', 'pointwise'" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     import torch
@@ -245,6 +253,8 @@ def test_training_is_seeded_and_its_output_loads_as_a_reranker(tmp_path):
     assert p1["groups_by_source"] == {"written": 8} and p1["training"]["objective"] == "pointwise"
     with pytest.raises(ValueError, match="objective"):
         train(groups, default_model_path(), tmp_path / "p3", replace(config, objective="pairwise"), device="cpu", progress=False)
+    with pytest.raises(ValueError, match="no groups from the sources"):
+        train(groups, default_model_path(), tmp_path / "p4", replace(pointwise, sources="nowhere"), device="cpu", progress=False)
     tampered = tmp_path / "tampered"
     shutil.copytree(tmp_path / "a", tampered)
     (tampered / "reranker.json").write_text(json.dumps(first | {"weights_sha256": "0" * 64}), encoding="utf-8")

@@ -14,8 +14,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.training.train import TrainingConfig
+from assistant.training.train import OBJECTIVES, TrainingConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--out", type=Path, default=None, help="output folder (default: <data_dir>/reranker/model)")
     train.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available); CPU takes hours")
     for field in fields(TrainingConfig):
-        train.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+        choices = OBJECTIVES if field.name == "objective" else None
+        train.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default, choices=choices)
     train.set_defaults(handler=_train)
     info = actions.add_parser("info", help="the reranker in use: where it is, how it was trained, whether its weights verify")
     info.set_defaults(handler=_info)
@@ -77,7 +79,10 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     out = args.out or settings.data_dir / "reranker" / "model"
     config = TrainingConfig(**{f.name: getattr(args, f.name) for f in fields(TrainingConfig)})
     base = base_model_path({})
-    manifest = train(groups, base, out, config, device=args.device, progress=sys.stderr.isatty(), base_sha256=file_sha256(base / "model.safetensors"))
+    try:
+        manifest = train(groups, base, out, config, device=args.device, progress=sys.stderr.isatty(), base_sha256=file_sha256(base / "model.safetensors"))
+    except ValueError as exc:  # an options or starting-weights problem train() names in one line
+        raise AssistantError(str(exc)) from exc
     print(f"trained in {manifest['seconds']} s on {manifest['device']} (final loss {manifest['final_loss']}) -> {out}")
     if out.resolve() != SHIPPED_RERANKER.resolve():
         print(f"use it with ASSISTANT_RERANKER_MODEL={out}")

@@ -94,6 +94,7 @@ CONDITION_START_RE = re.compile(r"^(?:if|where|when|subject to|despite|except)\b
 STATE_NAMED_RE = re.compile(r"\bVic(?:toria|torian)?\b", re.IGNORECASE)
 STATE_PREFIXES = ("In Victoria, ", "Under Victorian law, ", "For a Victorian school, ")
 STATE_SUFFIXES = (" here in Victoria", " in Vic", " at our Victorian school", " under Victorian law")
+STATE_FORMS = len(STATE_PREFIXES) + len(STATE_SUFFIXES)
 
 
 def with_state_named(question: str, variant: int) -> str:
@@ -101,8 +102,7 @@ def with_state_named(question: str, variant: int) -> str:
     a suffix goes before the closing "?" or ".". "Who appoints the principal?", 3 →
     "Who appoints the principal here in Victoria?"."""
     question = question.strip()
-    forms = len(STATE_PREFIXES) + len(STATE_SUFFIXES)
-    variant %= forms
+    variant %= STATE_FORMS
     if variant < len(STATE_PREFIXES):
         return STATE_PREFIXES[variant] + question[:1].lower() + question[1:]
     end = question[-1] if question[-1:] in ("?", ".") else ""

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import threading
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class CrossEncoder:
         The tokenizer and config always, so a broken folder stops start-up. The torch
         model only where torch scores, or for a full Hugging Face folder; a shipped-format
         model run as an exported graph is verified by sha256 here and loaded only if its
-        graph has to be exported (about 230 MB and 2 s saved: docs/experiments.md, throughput).
+        graph has to be exported, which saves its memory (docs/experiments.md, throughput).
         """
         with self._lock:
             if self._tokenizer is None:
@@ -138,34 +139,40 @@ class CrossEncoder:
     def _load_tokenizer(self):
         from transformers import AutoConfig, AutoTokenizer
 
-        try:
+        with self._loading():
             config = AutoConfig.from_pretrained(str(self.path), local_files_only=True)
             source = base_model_path(self.manifest) if self.manifest else self.path
             tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
-        except ModelError:
-            raise
-        except Exception as exc:  # a broken folder surfaces as many different library errors
-            raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
         if getattr(config, "num_labels", 1) != 1:
             raise ModelError(f"{self.path}: a reranker must output one score per pair; this model has {config.num_labels} labels")
         return tokenizer
 
     def _load_model(self):
         import torch
-        from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
+        from transformers import (
+            AutoModelForSequenceClassification,
+            BertConfig,
+            BertForSequenceClassification,
+        )
 
-        try:
+        with self._loading():
             if not self.manifest:
                 model = AutoModelForSequenceClassification.from_pretrained(str(self.path), local_files_only=True, dtype=torch.float32)
             else:
                 model = self._load_shipped(BertConfig, BertForSequenceClassification)
-        except ModelError:
-            raise
-        except Exception as exc:  # a broken folder surfaces as many different library errors
-            raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
         # Under an exported graph (OpenVINO, ONNX Runtime) the torch model is only the export's source, kept in float32.
         bf16 = self.use_bf16 and self.backend == "torch"
         return (model.to(torch.bfloat16) if bf16 else model).eval()
+
+    @contextmanager
+    def _loading(self):
+        """A broken folder surfaces as many different library errors: each becomes one ModelError naming the folder."""
+        try:
+            yield
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"{self.path}: cannot load the reranker ({exc})") from exc
 
     def _load_shipped(self, BertConfig, BertForSequenceClassification):
         """Base model's word embeddings + the trained tensors from reranker.safetensors."""
@@ -241,7 +248,12 @@ class CrossEncoder:
     @cached_property
     def graph(self):
         """The cross-encoder as an exported graph (from the loaded model on first use, verified at every load), compiled by OpenVINO or loaded by ONNX Runtime."""
-        from assistant.onnx_models import OnnxGraph, OpenVinoGraph, exported_graph, variant_of
+        from assistant.onnx_models import (
+            OnnxGraph,
+            OpenVinoGraph,
+            exported_graph,
+            variant_of,
+        )
 
         source = f"{self.manifest.get('base_sha256', MINILM_SHA256)}:{self.weights_sha256}" if self.manifest else self.weights_sha256
         source_sha256 = hashlib.sha256(source.encode()).hexdigest()

@@ -11,10 +11,11 @@ docs/experiments.md (training).
 
 A second objective, ``pointwise``, continues a trained model with binary
 cross-entropy: each question with its answer (1) and the first stage's best
-look-alikes (0), so the score also says whether a passage answers at all (an
-abstention signal; measured, not shipped). ``state_variants`` rewrites that share of the
-questions to name the state ("… here in Victoria?"), so naming it is not read as
-a sign of a question the law does not answer.
+look-alikes (0), so the score also says whether a passage answers at all, a
+possible abstention signal (docs/experiments.md, abstention). ``state_variants``
+rewrites that share of the questions to name the state ("… here in Victoria?",
+from ``assistant.patterns``), so naming it is not read as a sign of a question
+the law does not answer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+OBJECTIVES = ("listwise", "pointwise")
 
 
 @dataclass(frozen=True)
@@ -84,21 +87,15 @@ def _continue_from(model, folder: Path) -> str:
 
 def state_variants(groups: list[dict], share: float, seed: int) -> list[dict]:
     """``groups`` with about ``share`` of the questions that do not name the state rewritten to name it (seeded)."""
-    from assistant.patterns import (
-        STATE_NAMED_RE,
-        STATE_PREFIXES,
-        STATE_SUFFIXES,
-        with_state_named,
-    )
+    from assistant.patterns import STATE_FORMS, STATE_NAMED_RE, with_state_named
 
     if share <= 0:
         return groups
     draw = random.Random(seed)
-    forms = len(STATE_PREFIXES) + len(STATE_SUFFIXES)
     out = []
     for group in groups:
         if not STATE_NAMED_RE.search(group["query"]) and draw.random() < share:
-            group = {**group, "query": with_state_named(group["query"], draw.randrange(forms))}
+            group = {**group, "query": with_state_named(group["query"], draw.randrange(STATE_FORMS))}
         out.append(group)
     return out
 
@@ -124,11 +121,13 @@ def train(
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
-    if config.objective not in ("listwise", "pointwise"):
-        raise ValueError(f"objective must be listwise or pointwise, not {config.objective!r}")
+    if config.objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {config.objective!r}")
     groups, passages = read_groups(groups_file)
     wanted = {s.strip() for s in config.sources.split(",") if s.strip()}
     groups = state_variants([g for g in groups if not wanted or g["source"] in wanted], config.state_variants, config.seed)
+    if not groups:
+        raise ValueError(f"{groups_file}: no groups from the sources {sorted(wanted)}")
     repeats = {"written": config.written_weight, "bank": config.bank_weight}
     examples = [g for g in groups for _ in range(repeats.get(g["source"], 1))]
     bank = [g for g in examples if g["source"] == "bank"]
