@@ -34,6 +34,17 @@ PROMPT_HEAD = (
 CONVERTED_MANIFEST = "converted.json"
 # Characters of each quote the model reads: the worked examples' quotes are at most this long too.
 QUOTE_CHARS = 400
+# A short-answer adapter (``assistant generator train``): low-rank updates to these projections of the model.
+ADAPTER_FILE = "adapter.safetensors"
+ADAPTER_MANIFEST = "adapter.json"
+LORA_TARGETS = frozenset({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
+
+
+def prompt_text(question: str, quoted: list[Quoted], examples: list[dict] = ()) -> str:
+    """The prompt: the task line, any worked examples, then the question, its numbered quotes and "Answer:"."""
+    blocks = [f"Question: {e['question']}\nLaw:\n[1] \"{e['quote']}\"\nAnswer: {e['answer']}\n" for e in examples]
+    law = "\n".join(f"[{n}] \"{q.quote[:QUOTE_CHARS]}\"" for n, q in enumerate(quoted, start=1))
+    return PROMPT_HEAD + "\n".join(blocks) + f"\nQuestion: {question}\nLaw:\n{law}\nAnswer:"
 
 
 def packaged_gguf(settings: Settings) -> Path:
@@ -75,6 +86,43 @@ def converted_folder(gguf: Path, settings: Settings, gguf_sha256: str) -> Path:
     return folder
 
 
+def adapter_folder(settings: Settings) -> Path | None:
+    """The configured short-answer adapter folder (``assistant generator train`` writes one), or None when none is configured."""
+    configured = settings.generative_adapter.strip()
+    if not configured:
+        return None
+    folder = Path(configured).expanduser()
+    if not (folder / ADAPTER_MANIFEST).is_file():
+        raise ModelError(f"ASSISTANT_GENERATIVE_ADAPTER={configured} holds no {ADAPTER_MANIFEST}; train one with `assistant generator train` or unset it")
+    return folder
+
+
+def merge_adapter(model, folder: Path, base_sha256: str) -> str:
+    """Add the adapter's low-rank updates into the model's weights (no cost per token); returns the adapter's verified sha256."""
+    import torch
+    from safetensors.torch import load_file
+
+    restore = f"Restore it with `git checkout -- {folder}` or run `assistant generator train`"
+    try:
+        manifest = json.loads((folder / ADAPTER_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder / ADAPTER_MANIFEST}: unreadable adapter manifest ({exc}); {restore}") from exc
+    if manifest.get("base_sha256") and manifest["base_sha256"] != base_sha256:
+        raise ModelError(f"{folder}: the adapter was trained on other base weights ({manifest['base_sha256'][:12]}, these are {base_sha256[:12]}); unset ASSISTANT_GENERATIVE_ADAPTER or train one for this model")
+    digest = verify_sha256(folder / ADAPTER_FILE, manifest.get("adapter_sha256", "none recorded"), restore, against=str(folder / ADAPTER_MANIFEST))
+    tensors = load_file(str(folder / ADAPTER_FILE))
+    modules = dict(model.named_modules())
+    scale = float(manifest["alpha"]) / int(manifest["rank"])
+    with torch.no_grad():
+        for key in [k for k in tensors if k.endswith(".lora_a")]:
+            name = key[: -len(".lora_a")]
+            layer = modules.get(name)
+            if layer is None or name.rsplit(".", 1)[-1] not in LORA_TARGETS:
+                raise ModelError(f"{folder}: the adapter does not fit this model (no layer {name}); unset ASSISTANT_GENERATIVE_ADAPTER")
+            layer.weight += (tensors[f"{name}.lora_b"].float() @ tensors[key].float()) * scale
+    return digest
+
+
 class ShortAnswerModel:
     """Writes draft short answers with a local causal LM, prompted with the nearest worked examples; loads on first use."""
 
@@ -88,6 +136,10 @@ class ShortAnswerModel:
         self._vectors: np.ndarray | None = None
         self.model_id = settings.generative_model.strip() or "gemma-3-270m-q4_k_m.gguf (packaged)"
         self.sha256 = ""
+        # The adapter teaches the task, so a model with one is prompted without worked examples.
+        self.adapter = adapter_folder(settings)
+        if self.adapter is not None:
+            self.shots = 0
 
     def load(self) -> ShortAnswerModel:
         with self._lock:
@@ -125,15 +177,17 @@ class ShortAnswerModel:
             model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True).eval()
         except Exception as exc:  # broken folders surface as many different library errors
             raise ModelError(f"cannot load the generative model in {folder} ({exc})") from exc
+        if self.adapter is not None:
+            adapter_sha256 = merge_adapter(model, self.adapter, self.sha256)
+            self.model_id += f" + short-answer adapter {adapter_sha256[:12]}"
         return tokenizer, model
 
     def prompt(self, question: str, quoted: list[Quoted]) -> str:
-        """Worked examples nearest the question, then the question, its numbered quotes and "Answer:"."""
+        """The prompt for this question: with the adapter none, else the worked examples nearest it."""
+        if self.shots == 0:
+            return prompt_text(question, quoted)
         scores = self.example_vectors @ np.asarray(self.encode([question]))[0]
-        shots = [self.examples[i] for i in np.argsort(-scores)[: self.shots][::-1]]
-        blocks = [f"Question: {e['question']}\nLaw:\n[1] \"{e['quote']}\"\nAnswer: {e['answer']}\n" for e in shots]
-        law = "\n".join(f"[{n}] \"{q.quote[:QUOTE_CHARS]}\"" for n, q in enumerate(quoted, start=1))
-        return PROMPT_HEAD + "\n".join(blocks) + f"\nQuestion: {question}\nLaw:\n{law}\nAnswer:"
+        return prompt_text(question, quoted, [self.examples[i] for i in np.argsort(-scores)[: self.shots][::-1]])
 
     def __call__(self, question: str, quoted: list[Quoted]) -> str:
         """The model's draft: greedy, to the end of the line."""

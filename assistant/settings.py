@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # A local causal-LM folder or .gguf file: it writes short answers (empty: the packaged Gemma 3 270M)
     # and, in the 'generative' answer mode, whole answers (that mode needs an instruction-tuned model).
     generative_model: str = ""
+    # A LoRA adapter folder `assistant generator train` wrote, merged into the model at load (the model is then
+    # prompted without worked examples). Empty: none; on bank dev the trained one was less faithful (docs/experiments.md).
+    generative_adapter: str = ""
     generative_max_new_tokens: int = 320
     # Who writes ``Answer.short_answer``: 'model' (the generative model, every claim checked, extractive
     # when none survives) or 'extractive' (the cited clause that best answers the question).
