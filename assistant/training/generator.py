@@ -5,7 +5,7 @@ bank dev its drafts failed the claim checks eight times in ten. Fine-tuning it o
 the bank writers' short answers (question and numbered quotes in, one or two
 sentences with [n] markers out) teaches it the task without examples in the prompt.
 Only low-rank adapters on the attention and feed-forward projections are trained
-(a few MB, shipped beside the cross-encoder), and the loss reads only the answer's
+(a few MB), and the loss reads only the answer's
 tokens. Each example's quotes are cut from the provision that answers it, as the
 composer would quote it: the lines holding the writer's evidence, sometimes with
 the lines before or after as further quotes in varying order, so the model learns
@@ -18,18 +18,14 @@ docs/experiments.md.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer.claims import Quoted, check_sentences
 from assistant.answer.lexical import content_terms
+from assistant.cite import split_sentences
 from assistant.corpus import Corpus
 from assistant.generator import QUOTE_CHARS
-
-# A sentence end in a writer's short answer.
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
 
 @dataclass(frozen=True)
 class GeneratorTrainingConfig:
@@ -82,7 +78,7 @@ def _neighbour(text: str, at: int, before: bool) -> str:
 def _marked_answer(short_answer: str, quotes: list[Quoted]) -> str:
     """The writer's sentences that the claim checks accept, each marked with the quote sharing most of its words (at most two)."""
     kept = []
-    for sentence in SENTENCE_END_RE.split(short_answer.strip()):
+    for sentence in split_sentences(short_answer):
         body = sentence.strip().rstrip(".!?").strip()
         if not body:
             continue

@@ -7,7 +7,6 @@ costs nothing per token. Seeded: the same examples and config give the same adap
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -18,8 +17,9 @@ from pathlib import Path
 import torch
 
 from assistant.generator import ADAPTER_FILE, ADAPTER_MANIFEST, LORA_TARGETS, prompt_text
-from assistant.models import file_sha256
+from assistant.models import file_sha256, text_sha256
 from assistant.training.generator import GeneratorTrainingConfig, WorkedExample
+from assistant.training.train import optimiser_step
 
 
 class LoraLinear(torch.nn.Module):
@@ -109,12 +109,7 @@ def train_generator(
             if softcap:
                 logits = torch.tanh(logits / softcap) * softcap
             loss = torch.nn.functional.cross_entropy(logits, targets)
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimiser.step()
-            schedule.step()
-            losses.append(loss.item())
+            losses.append(optimiser_step(loss, optimiser, schedule, trainable))
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
@@ -144,5 +139,4 @@ def train_generator(
 
 
 def _examples_sha256(examples: list[WorkedExample]) -> str:
-    text = "\n".join(json.dumps(asdict(e), sort_keys=True) for e in examples)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text_sha256("\n".join(json.dumps(asdict(e), sort_keys=True) for e in examples))

@@ -85,6 +85,18 @@ def _continue_from(model, folder: Path) -> str:
     return digest
 
 
+def optimiser_step(loss, optimiser, schedule, parameters) -> float:
+    """One training step: gradients clipped to norm 1, the optimiser and its learning-rate schedule advanced; returns the loss."""
+    import torch
+
+    optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimiser.step()
+    schedule.step()
+    return loss.item()
+
+
 def state_variants(groups: list[dict], share: float, seed: int) -> list[dict]:
     """``groups`` with about ``share`` of the questions that do not name the state rewritten to name it (seeded)."""
     from assistant.patterns import STATE_FORMS, STATE_NAMED_RE, with_state_named
@@ -179,12 +191,7 @@ def train(
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
             else:
                 loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimiser.step()
-            schedule.step()
-            losses.append(loss.item())
+            losses.append(optimiser_step(loss, optimiser, schedule, trainable))
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
     bar.close()
