@@ -116,6 +116,4 @@ def test_the_question_memory_earns_its_place_on_questions_written_as_staff_ask(b
             print(f"{mode:<8}" + "".join(f"{name} {value:.3f}  " for name, value in metrics.items()))
     assert results["full"]["recall@1"] >= results["cross"]["recall@1"] + 0.05
     assert results["full"]["mrr@10"] >= results["cross"]["mrr@10"] + 0.04
-    # The memory may cost these short direct questions at most one of them from the top five: the cross-encoder runs in
-    # bfloat16 where the CPU has it and in float32 elsewhere, and that rounding alone moves one question across the cut.
-    assert results["full"]["recall@5"] >= results["cross"]["recall@5"] - 1 / len(questions)
+    assert results["full"]["recall@5"] >= results["cross"]["recall@5"]
