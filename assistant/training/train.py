@@ -161,7 +161,8 @@ def train(
         optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps)
     )
     # bfloat16 on GPUs and on CPUs that compute it natively; elsewhere autocast's emulated backward pass is far slower than float32.
-    bf16 = device.startswith("cuda") or bf16_supported()
+    gpu = device.startswith("cuda")
+    bf16 = gpu or bf16_supported()
     autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16)
     pointwise = config.objective == "pointwise"
     started = time.time()
@@ -214,7 +215,7 @@ def train(
         "groups_by_source": {s: sum(g["source"] == s for g in groups) for s in sorted({g["source"] for g in groups})},
         "groups_sha256": _sha256(groups_file),
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
-        "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+        "device": torch.cuda.get_device_name() if gpu else "cpu",
         "precision": "bfloat16" if bf16 else "float32",
         "seconds": round(time.time() - started, 1),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
