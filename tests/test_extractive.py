@@ -64,6 +64,21 @@ def test_a_later_paragraph_gets_its_lead_in_as_a_separate_quote(act):
     assert seg.text == "(c) the applicant has been given a WWC exclusion."
 
 
+def test_a_subparagraph_keeps_every_lead_in_above_it(act):
+    # Quoted without (3), "(c) unless authorised … (iii) obtain loan or credit facilities" reads as a power: the opposite of the law.
+    seg = segment_with(act["2.3.6"], "(iii) obtain loan or credit facilities")
+    assert seg.full_text.startswith("(3) A school council does not have the power to do any of the following— … (c) unless authorised")
+    assert seg.full_text.endswith("… (iii) obtain loan or credit facilities")
+
+
+def test_an_answer_quotes_every_lead_in_above_a_subparagraph_as_its_own_citation(corpus, act, weights):
+    chosen = [scored(segment_with(act["2.3.6"], "(iii) obtain loan or credit facilities"), 0.5)]
+    text, citations = compose(corpus, weights, evidence_of("Can our council borrow money?", [], chosen), chosen)
+    assert text.startswith("Under s 2.3.6(3)(c)(iii) of the Act: “(3) A school council does not have the power to do any of the following—” [1] … “(c) unless")
+    assert [c.label for c in citations] == ["s 2.3.6(3)", "s 2.3.6(3)(c)", "s 2.3.6(3)(c)(iii)"]
+    assert all(c.quote in act["2.3.6"].text for c in citations)
+
+
 def test_a_penalty_keeps_the_duty_it_punishes(act):
     seg = segment_with(act["2.1.2A"], "Penalty: 1 penalty unit")
     assert seg.text.startswith("A parent of a child registered for home schooling")
@@ -304,7 +319,8 @@ def test_paragraphs_under_one_lead_in_are_quoted_together_with_the_lead_in_once(
     lines = text.split("\n")
     assert lines[0].startswith("Under s 2.1.3(fa) of the Act: “Without limiting section 2.1.2") and "” [1] … “(fa) the parent" in lines[0]
     assert lines[1].startswith("Under s 2.1.3(b): … “(b) there is no Government school")
-    assert lines[2].startswith("Under s 2.1.3(a)(i): “(a) the child has been prevented")
+    # (i) sits under (a), under the same lead-in as (fa): that lead-in is not quoted again.
+    assert lines[2].startswith("Under s 2.1.3(a)(i): … “(a) the child has been prevented")
     assert text.count("it is a reasonable excuse for the purposes of those sections") == 1
     assert [c.label for c in citations] == ["s 2.1.3", "s 2.1.3(fa)", "s 2.1.3(b)", "s 2.1.3(a)(i)"]
 

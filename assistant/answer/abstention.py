@@ -108,7 +108,7 @@ def abstention_features(evidence: Evidence) -> dict[str, float]:
         "bm25_top": math.log1p(max((h.scores.get("bm25", 0.0) for h in hits), default=0.0)),
         "advice_cue": float(bool(ADVICE_CUE_RE.search(evidence.question))),
         "elsewhere_cue": float(bool(ELSEWHERE_CUE_RE.search(evidence.question))),
-        "delegation_best": float(bool(evidence.ranked) and bool(DELEGATION_RE.search(evidence.ranked[0].segment.full_text))),
+        "delegation_best": float(bool(evidence.ranked) and bool(DELEGATION_RE.search(evidence.ranked[0].segment.reading_text))),
     }
 
 

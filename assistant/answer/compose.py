@@ -67,7 +67,7 @@ class Delegation:
         provision_words = set(content_terms(self.provision.text))
         key = max((t for t in q_terms if t in provision_words), key=weights.weight, default=None)
         return any(
-            item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or _shares_root(key, content_terms(item.segment.full_text)))
+            item.has_number and item.segment.provision.uid == self.provision.uid and (key is None or _shares_root(key, content_terms(item.segment.reading_text)))
             for item in chosen
         )
 
@@ -119,14 +119,18 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
             return
         citation = cite_span(corpus, seg.provision, seg.start, seg.end, focus=(seg.focus_start, seg.focus_end))
         quoted.append((uid, seg.start, seg.end))
-        if seg.lead is not None:
-            quoted.append((uid, *seg.lead))
-        if seg.lead is None:
-            add(f"{intro}: “{_oneline(citation.quote)}”", citation)
-            return
-        lead = cite_span(corpus, seg.provision, *seg.lead)
-        citations.append(lead)
-        add(f"{intro}: “{_oneline(lead.quote)}” [{len(citations)}] … “{_oneline(citation.quote)}”", citation)
+        # Each lead-in above the segment, outermost first, is its own checked quote and citation, unless
+        # an earlier sentence of the answer quotes it already.
+        spans = [*seg.outer_leads, *([seg.lead] if seg.lead is not None else [])]
+        fresh = [span for span in spans if not any(u == uid and a <= span[0] and span[1] <= b for u, a, b in quoted)]
+        pieces = []
+        for span in fresh:
+            lead = cite_span(corpus, seg.provision, *span)
+            citations.append(lead)
+            quoted.append((uid, *span))
+            pieces.append(f"“{_oneline(lead.quote)}” [{len(citations)}]")
+        before = "… " if len(fresh) < len(spans) else ""
+        add(f"{intro}: {before}{' … '.join([*pieces, f'“{_oneline(citation.quote)}”'])}", citation)
 
     for item in items:
         quote(item)

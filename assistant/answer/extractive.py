@@ -120,7 +120,7 @@ class ExtractiveAnswerer:
         """The provision's segments with their content words (heading included), cut once and kept."""
         cached = self._cache.get(provision.uid)
         if cached is None:
-            cached = [(seg, frozenset(content_terms(f"{provision.heading} {seg.full_text}"))) for seg in segments_of(provision)]
+            cached = [(seg, frozenset(content_terms(f"{provision.heading} {seg.reading_text}"))) for seg in segments_of(provision)]
             with self._cache_lock:
                 self._cache[provision.uid] = cached
         return cached
@@ -207,7 +207,7 @@ class ExtractiveAnswerer:
                 replace(
                     r,
                     second_part_score=SEMANTIC_WEIGHT * float(sem2)
-                    + LEXICAL_WEIGHT * weights.overlap(second_terms, f"{r.segment.provision.heading} {r.segment.full_text}")
+                    + LEXICAL_WEIGHT * weights.overlap(second_terms, f"{r.segment.provision.heading} {r.segment.reading_text}")
                     + PRIOR_WEIGHT * r.prior,
                 )
                 for r, sem2 in zip(ranked, second_sem, strict=True)

@@ -4,7 +4,10 @@ One segment per subsection, paragraph, definition or bullet (a long line is cut
 into sentences), so a citation points at the most specific unit. A paragraph
 keeps its lead-in ("It is the duty of the parent of a child of not less than 6
 nor more than 17 years of age— (a) to enrol ...") and a penalty keeps the duty
-it punishes, because neither means anything quoted alone.
+it punishes, because neither means anything quoted alone. A subparagraph keeps
+every lead-in above it: "(iii) obtain loan or credit facilities" under "(c) unless
+authorised by ... a Ministerial Order—" means nothing, or the opposite of the law,
+without "(3) A school council does not have the power to do any of the following—".
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ class Segment:
 
     ``lead`` is a separate lead-in span quoted before the segment when the two are
     not contiguous ("The Institute must refuse ... grounds—" … "(c) the applicant
-    has been given a WWC exclusion").
+    has been given a WWC exclusion"). ``outer_leads`` are the lead-ins above that
+    one (or above a contiguous one), outermost first, for a subparagraph in a list
+    within a list.
     """
 
     provision: Provision
@@ -40,6 +45,7 @@ class Segment:
     focus_start: int
     focus_end: int
     lead: tuple[int, int] | None = None
+    outer_leads: tuple[tuple[int, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -54,9 +60,15 @@ class Segment:
         return self.provision.text[self.focus_start : self.focus_end]
 
     @property
-    def full_text(self) -> str:
-        """Lead-in and segment, as a reader sees them."""
+    def reading_text(self) -> str:
+        """The segment with its nearest lead-in: what it is scored on. Outer lead-ins are left out, since
+        every item of their list shares them and they would tell the items apart no better."""
         return f"{self.lead_text} … {self.text}" if self.lead else self.text
+
+    @property
+    def full_text(self) -> str:
+        """Every lead-in, outermost first, and the segment, as a reader sees them."""
+        return " … ".join([*(self.provision.text[a:b] for a, b in self.outer_leads), self.reading_text])
 
     @property
     def lead_span(self) -> tuple[int, int] | None:
@@ -66,7 +78,7 @@ class Segment:
         return (self.start, self.focus_start) if self.start < self.focus_start else None
 
     def embed_text(self) -> str:
-        return f"{self.provision.heading}: {' '.join(self.full_text.split())}"
+        return f"{self.provision.heading}: {' '.join(self.reading_text.split())}"
 
     def overlaps(self, other: Segment) -> bool:
         return self.provision.uid == other.provision.uid and self.start < other.end and other.start < self.end
@@ -123,13 +135,33 @@ def segments_of(provision: Provision) -> list[Segment]:
             lead = _lead_in(provision, lines, index, piece_start) if piece_start == start else None
             if lead is None:
                 out.append(Segment(provision, fs, fe, fs, fe))
-            elif index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS:
+                continue
+            outer = _outer_leads(provision, lines, lead)
+            if index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS:
                 # The lead-in is the line just above: one contiguous quote, pinpointed to this line's unit.
-                out.append(Segment(provision, lead, fe, fs, fe))
+                out.append(Segment(provision, lead, fe, fs, fe, outer_leads=outer))
             else:
                 lead_line = next((span for span in lines if span[0] == lead), None)
-                out.append(Segment(provision, fs, fe, fs, fe, lead=trim(text, *lead_line) if lead_line else None))
+                out.append(Segment(provision, fs, fe, fs, fe, lead=trim(text, *lead_line) if lead_line else None, outer_leads=outer))
     return out
+
+
+def _outer_leads(provision: Provision, lines: list[tuple[int, int]], lead: int) -> tuple[tuple[int, int], ...]:
+    """The lead-ins above the line starting at ``lead``, outermost first: each a line ending "—" or ":" that
+    introduces the list holding the one below it. Empty when that line is not itself in such a list."""
+    starts = {span[0]: i for i, span in enumerate(lines)}
+    out: list[tuple[int, int]] = []
+    at = lead
+    while at in starts:
+        above = _lead_in(provision, lines, starts[at], at)
+        if above is None or above >= at or above not in starts or any(span[0] == above for span in out):
+            break
+        line_start, line_end = lines[starts[above]]
+        if not provision.text[line_start:line_end].rstrip().endswith(("—", ":")):
+            break
+        out.insert(0, trim(provision.text, line_start, line_end))
+        at = above
+    return tuple(out)
 
 
 def _is_lead_in_only(provision: Provision, start: int, end: int, lines: list[tuple[int, int]], index: int) -> bool:

@@ -28,7 +28,7 @@ from assistant.patterns import (
     TRAILING_JOINER_RE,
 )
 from assistant.question import asked_part
-from assistant.records import Answer
+from assistant.records import Answer, Citation
 
 # The longest extractive short answer, in words; a longer clause is cut at a word boundary.
 MAX_CLAUSE_WORDS = 70
@@ -125,17 +125,47 @@ def extractive_short_answer(question: str, answer: Answer, weights: TermWeights)
 
 
 def _quotes_with_lead_ins(answer: Answer) -> list[tuple[tuple[int, ...], str]]:
-    """Each cited quote with its marker; a lead-in quote ("… must not—") followed by a quote of the same provision is read
-    with it, and a clause drawn from the two cites both."""
-    cited = answer.citations[:MAX_QUOTES]
-    out = []
+    """The first ``MAX_QUOTES`` cited quotes with their markers, each read with the lead-in quotes ("… must not—",
+    outermost first) that introduce it, and a clause drawn from them cites them all. Lead-ins that introduce no
+    quote given are read together ("(4) If an employee—" … "(b) remains unregistered for 12 months—")."""
+    cited = answer.citations
+    out: list[tuple[tuple[int, ...], str]] = []
+    run: list[int] = []  # lead-in quotes waiting for the quote they introduce
+
+    def read(markers: list[int]) -> str:
+        text = cited[markers[-1] - 1].quote
+        for m in reversed(markers[:-1]):
+            text = _join_lead_in(cited[m - 1].quote, text)
+        return text
+
     for n, citation in enumerate(cited, start=1):
-        following = cited[n] if n < len(cited) else None
-        if LEAD_IN_END_RE.search(citation.quote) and following is not None and following.provision_id == citation.provision_id:
-            out.append(((n, n + 1), _join_lead_in(citation.quote, following.quote)))
-        elif not LEAD_IN_END_RE.search(citation.quote):
-            out.append(((n,), citation.quote))
+        if run and not _introduces([cited[m - 1] for m in run], citation):
+            if len(run) > 1:
+                out.append((tuple(run), read(run)))
+            run = []
+        if LEAD_IN_END_RE.search(citation.quote):
+            run.append(n)
+            continue
+        if run:
+            out.append(((*run, n), read([*run, n])))
+            run = []
+        out.append(((n,), citation.quote))
+        if sum(len(markers) == 1 for markers, _ in out) >= MAX_QUOTES:
+            break
+    if len(run) > 1:
+        out.append((tuple(run), read(run)))
     return out or [((1,), cited[0].quote)]
+
+
+def _introduces(leads: list[Citation], following: Citation) -> bool:
+    """Whether the lead-in quotes before a quote introduce it: the same provision, a unit within the one holding
+    the last lead-in ("(4)(b)" does not introduce "(3)"), and no lead-in restated at its start (a quote that
+    brings its own lead-in, "(3) The principal … may— (a) …", begins a new reading)."""
+    lead = leads[-1]
+    if (lead.document_id, lead.provision_id) != (following.document_id, following.provision_id):
+        return False
+    parent = lead.pinpoint[: lead.pinpoint.rfind("(")] if lead.pinpoint else ""
+    return following.pinpoint.startswith(parent) and not any(" ".join(q.quote.split()) in " ".join(following.quote.split()) for q in leads)
 
 
 def checked_model_answer(text: str, quoted: Sequence[Quoted], max_sentences: int = 2) -> tuple[str, int]:
