@@ -87,28 +87,34 @@ def test_a_quoted_lead_in_is_read_with_the_quote_of_the_same_provision_that_foll
     assert "17 years of age to enrol the child at a registered school [1, 2]." in short  # both quotes it rests on
 
 
-def test_a_subparagraph_is_read_with_every_lead_in_above_it(weights):
-    # s 2.3.6(3)(c)(iii): without its outer lead-in the clause reads as a power a council has, the opposite of the law.
-    answer = cited(
-        "(3) A school council does not have the power to do any of the following—",
-        "(c) unless authorised by or under this Act, the regulations or a Ministerial Order—",
-        "(iii) obtain loan or credit facilities",
-    )
-    short = extractive_short_answer("Can our school council take out a loan for the new gym?", answer, weights)
-    assert short == (
-        "A school council does not have the power to do any of the following unless authorised by or under this Act, "
-        "the regulations or a Ministerial Order obtain loan or credit facilities [1, 2, 3]."
-    )
-
-
-def test_a_quote_that_brings_its_own_lead_in_is_not_read_after_another(weights):
-    answer = cited(
-        "(3) The principal may suspend the operation of a condition in subsection (1)—",
-        "(b) to allow the period of employment to exceed a total of 10 days—",
-        "(3) The principal may suspend the operation of a condition in subsection (1)— (a) to allow work experience for up to 15 days",
-    )
-    short = extractive_short_answer("How many days of work experience can the principal allow?", answer, weights)
-    assert "days The principal" not in short and short.count("The principal may suspend") == 1
+@pytest.mark.parametrize(
+    ("quotes", "question", "short"),
+    [
+        # s 2.3.6(3)(c)(iii): without its outer lead-in the clause reads as a power a council has, the opposite of the law.
+        (
+            (
+                "(3) A school council does not have the power to do any of the following—",
+                "(c) unless authorised by or under this Act, the regulations or a Ministerial Order—",
+                "(iii) obtain loan or credit facilities",
+            ),
+            "Can our school council take out a loan for the new gym?",
+            "A school council does not have the power to do any of the following unless authorised by or under this Act, "
+            "the regulations or a Ministerial Order obtain loan or credit facilities [1, 2, 3].",
+        ),
+        # A quote that brings its own lead-in starts a new reading: never "… 10 days The principal may suspend …".
+        (
+            (
+                "(3) The principal may suspend the operation of a condition in subsection (1)—",
+                "(b) to allow the period of employment to exceed a total of 10 days—",
+                "(3) The principal may suspend the operation of a condition in subsection (1)— (a) to allow work experience for up to 15 days",
+            ),
+            "How many days of work experience can the principal allow?",
+            "The principal may suspend the operation of a condition in subsection (1) to allow the period of employment to exceed a total of 10 days [1, 2].",
+        ),
+    ],
+)
+def test_a_run_of_lead_ins_is_read_with_the_quote_it_introduces(weights, quotes, question, short):
+    assert extractive_short_answer(question, cited(*quotes), weights) == short
 
 
 def test_a_long_clause_ends_at_a_joint_rather_than_mid_phrase():
