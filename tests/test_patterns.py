@@ -298,6 +298,23 @@ def test_unit_labels_opening_a_line(line, label):
 
 
 @pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("4.3 The procedures to be followed", "4.3 "),
+        ("1.9.1 On the commencement of section 6.1.1(l)", "1.9.1 "),
+        ("8C.1 Requirements that an RTO must comply with", "8C.1 "),
+        ("4 The deaf facilities attached to the following schools", "4 "),
+        ("20 penalty units", None),
+        ("1 January 2007 is the day", None),
+        ("2.3 per cent", None),
+    ],
+)
+def test_schedule_item_numbers_opening_a_line(line, label):
+    m = p.SCHEDULE_ITEM_LABEL_RE.match(line)
+    assert (m.group(0) if m else None) == label
+
+
+@pytest.mark.parametrize(
     ("text", "what"),
     [
         ("to register the child in accordance with the regulations", "in accordance with the regulations"),

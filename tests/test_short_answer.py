@@ -117,6 +117,12 @@ def test_a_run_of_lead_ins_is_read_with_the_quote_it_introduces(weights, quotes,
     assert extractive_short_answer(question, cited(*quotes), weights) == short
 
 
+def test_a_schedule_item_number_does_not_open_the_short_answer(weights):
+    answer = cited("4.3 The procedures to be followed before a student may be suspended or expelled from a Government school.")
+    short = extractive_short_answer("What must happen before a student is expelled?", answer, weights)
+    assert short == "The procedures to be followed before a student may be suspended or expelled from a Government school [1]."
+
+
 def test_a_long_clause_ends_at_a_joint_rather_than_mid_phrase():
     long = AGE_QUOTE.removeprefix("(1) ") + ", and at every excursion, camp, sports day, concert and other activity that the school organises for the child" * 2
     short = readable(long)

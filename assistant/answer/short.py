@@ -24,6 +24,7 @@ from assistant.patterns import (
     LINE_CLOSED_RE,
     NUMBER_QUESTION_RE,
     NUMBER_WORD_VALUES,
+    SCHEDULE_ITEM_LABEL_RE,
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
 )
@@ -63,7 +64,7 @@ def clauses(quote: str) -> list[str]:
     for line in _joined_lines(quote):
         for sentence in SENTENCE_BREAK_IN_LINE_RE.split(line):
             for part in CLAUSE_BREAK_RE.split(sentence):
-                part = TRAILING_JOINER_RE.sub("", LEADING_LABEL_RE.sub("", part.strip())).strip(" ,;:—–-")
+                part = TRAILING_JOINER_RE.sub("", SCHEDULE_ITEM_LABEL_RE.sub("", LEADING_LABEL_RE.sub("", part.strip()))).strip(" ,;:—–-")
                 if len(part.split()) >= 3:
                     pieces.append(part)
     return pieces

@@ -20,6 +20,9 @@ LINE_CLOSED_RE = re.compile(r"[.;]\s*(?:or|and)?$")
 LEAD_IN_END_RE = re.compile(r"(?:[—–:]|\bthe following|\bmust not|\bmay|\bare|\bis)\s*$", re.IGNORECASE)
 # A unit label opening a line: (1), (2A), (a), (iv), (A).
 LEADING_LABEL_RE = re.compile(r"^\((?:\d+[A-Z]*|[a-z]{1,4}|[A-Z]{1,2})\)\s*")
+# A Schedule's item number opening a line: "4.3 The procedures …", "1.9.1 On the commencement …", "4 The deaf
+# facilities …"; not a quantity ("20 penalty units", "1 January 2007"). A short answer drops it: staff would read a section.
+SCHEDULE_ITEM_LABEL_RE = re.compile(r"^(?:\d+[A-Z]?(?:\.\d+[A-Z]?)+\s+(?=[A-Z])|\d+[A-Z]?\s+(?=(?:The|A|An)\s))")
 # A quantity, not a section or item number: "17 years", "14 days", "1 penalty unit", "3 consecutive meetings".
 HAS_NUMBER_RE = re.compile(
     rf"\b(?:\d+(?:\.\d+)?|{NUMBER_WORDS})\s+(?:consecutive\s+|or\s+more\s+|clear\s+|business\s+|school\s+)?"
