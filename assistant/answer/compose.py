@@ -113,7 +113,11 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
         lead_span = seg.lead_span
         intro = _intro(seg.provision, _unit_pinpoint(seg), both, first=not sentences)
         uid = seg.provision.uid
-        if lead_span is not None and any(u == uid and a <= lead_span[0] and lead_span[1] <= b for u, a, b in quoted):
+
+        def already_quoted(span: tuple[int, int]) -> bool:
+            return any(u == uid and a <= span[0] and span[1] <= b for u, a, b in quoted)
+
+        if lead_span is not None and already_quoted(lead_span):
             citation = cite_span(corpus, seg.provision, seg.focus_start, seg.focus_end)
             add(f"{intro}: … “{_oneline(citation.quote)}”", citation)
             return
@@ -122,7 +126,7 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
         # Each lead-in above the segment, outermost first, is its own checked quote and citation, unless
         # an earlier sentence of the answer quotes it already.
         spans = [*seg.outer_leads, *([seg.lead] if seg.lead is not None else [])]
-        fresh = [span for span in spans if not any(u == uid and a <= span[0] and span[1] <= b for u, a, b in quoted)]
+        fresh = [span for span in spans if not already_quoted(span)]
         pieces = []
         for span in fresh:
             lead = cite_span(corpus, seg.provision, *span)

@@ -117,6 +117,7 @@ def segments_of(provision: Provision) -> list[Segment]:
     """The provision cut into quotable segments, each with a lead-in where one is needed to read it."""
     text = provision.text
     lines = _lines(text)
+    line_at = {span[0]: i for i, span in enumerate(lines)}
     out: list[Segment] = []
     for index, (start, end) in enumerate(lines):
         pieces = [(start, end)]
@@ -136,27 +137,27 @@ def segments_of(provision: Provision) -> list[Segment]:
             if lead is None:
                 out.append(Segment(provision, fs, fe, fs, fe))
                 continue
-            outer = _outer_leads(provision, lines, lead)
+            outer = _outer_leads(provision, lines, line_at, lead)
             if index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS:
                 # The lead-in is the line just above: one contiguous quote, pinpointed to this line's unit.
                 out.append(Segment(provision, lead, fe, fs, fe, outer_leads=outer))
             else:
-                lead_line = next((span for span in lines if span[0] == lead), None)
+                lead_line = lines[line_at[lead]] if lead in line_at else None
                 out.append(Segment(provision, fs, fe, fs, fe, lead=trim(text, *lead_line) if lead_line else None, outer_leads=outer))
     return out
 
 
-def _outer_leads(provision: Provision, lines: list[tuple[int, int]], lead: int) -> tuple[tuple[int, int], ...]:
+def _outer_leads(provision: Provision, lines: list[tuple[int, int]], line_at: dict[int, int], lead: int) -> tuple[tuple[int, int], ...]:
     """The lead-ins above the line starting at ``lead``, outermost first: each a line ending "—" or ":" that
-    introduces the list holding the one below it. Empty when that line is not itself in such a list."""
-    starts = {span[0]: i for i, span in enumerate(lines)}
+    introduces the list holding the one below it. Empty when that line is not itself in such a list.
+    ``line_at`` maps where each of ``lines`` starts to its index."""
     out: list[tuple[int, int]] = []
     at = lead
-    while at in starts:
-        above = _lead_in(provision, lines, starts[at], at)
-        if above is None or above >= at or above not in starts or any(span[0] == above for span in out):
+    while at in line_at:
+        above = _lead_in(provision, lines, line_at[at], at)
+        if above is None or above >= at or above not in line_at:
             break
-        line_start, line_end = lines[starts[above]]
+        line_start, line_end = lines[line_at[above]]
         if not provision.text[line_start:line_end].rstrip().endswith(("—", ":")):
             break
         out.insert(0, trim(provision.text, line_start, line_end))

@@ -132,6 +132,7 @@ def _quotes_with_lead_ins(answer: Answer) -> list[tuple[tuple[int, ...], str]]:
     cited = answer.citations
     out: list[tuple[tuple[int, ...], str]] = []
     run: list[int] = []  # lead-in quotes waiting for the quote they introduce
+    alone = 0  # quotes read on their own so far
 
     def read(markers: list[int]) -> str:
         text = cited[markers[-1] - 1].quote
@@ -151,7 +152,8 @@ def _quotes_with_lead_ins(answer: Answer) -> list[tuple[tuple[int, ...], str]]:
             out.append(((*run, n), read([*run, n])))
             run = []
         out.append(((n,), citation.quote))
-        if sum(len(markers) == 1 for markers, _ in out) >= MAX_QUOTES:
+        alone += 1
+        if alone >= MAX_QUOTES:
             break
     if len(run) > 1:
         out.append((tuple(run), read(run)))
