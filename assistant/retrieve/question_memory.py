@@ -3,7 +3,7 @@
 Staff describe situations ("a parent keeps her son home to work on the farm"),
 and the words of a scenario rarely resemble the words of the provision that
 answers it; they resemble other staff questions about the same provision far
-more. So the second stage also asks which of the 3,503 questions written from
+more. So the second stage also asks which of the questions written from
 the law text (``index.WRITTEN_QUESTIONS``, embedded when the index is built)
 are nearest to the new one, and favours the provisions that answer those: a
 nearest-neighbour vote learned from written examples rather than a rule. What

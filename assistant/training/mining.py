@@ -2,7 +2,7 @@
 
 Three sources, none an evaluation set:
 
-* **Written questions** (``assistant/data/reranker_questions.jsonl``, 3,503):
+* **Written questions** (``assistant/data/reranker_questions.jsonl``):
   staff-style questions written from the law text for every substantive
   provision, in everyday words and scenarios, several aimed at what sets a
   provision apart from its neighbour. Near copies of development, gold,
