@@ -251,7 +251,8 @@ def test_on_a_phone_a_chip_opens_the_provision_in_view_and_a_refusal_says_why_in
     panel.locator("button.panel-close").click()
     panel.locator("mark.quote").first.wait_for(state="detached", timeout=30_000)
 
-    refused = _answer_card(phone, "What are the Victorian school holiday dates for 2027?", turn=1)
+    # Refused whatever the model's calibration: it asks for advice (the refusal's look is what is tested here).
+    refused = _answer_card(phone, "Should I sue my school council?", turn=1)
     assert "abstained" in refused.get_attribute("class")
     words = refused.inner_text()
     assert "Not answered by the law text" in words.replace("NOT ANSWERED BY THE LAW TEXT", "Not answered by the law text")
