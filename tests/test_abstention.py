@@ -90,6 +90,15 @@ def test_a_named_provision_is_always_answered_and_nothing_retrieved_always_refus
     assert nothing is not None and nothing.kind == "not_in_sources" and nothing.detail == "nothing was retrieved"
 
 
+def test_a_term_the_act_defines_is_never_refused_by_the_model_but_the_rules_still_apply(tmp_path, evidence):
+    refusing = decision_with(tmp_path, model(support=5.0))
+    meaning = "What does 'school attendance officer' mean?"
+    assert refusing.decide(Evidence(meaning, evidence.hits, evidence.ranked, False)) is not None
+    assert refusing.decide(Evidence(meaning, evidence.hits, evidence.ranked, False, defined=True)) is None
+    advice = Evidence("Should I sue the school attendance officer?", evidence.hits, evidence.ranked, False, defined=True)
+    assert refusing.decide(advice).kind == "advice_or_opinion"
+
+
 def test_the_threshold_setting_overrides_the_calibrated_one_and_above_1_turns_every_rule_off(tmp_path, evidence):
     assert decision_with(tmp_path, model(advice_cue=5.0), abstain_threshold=2.0).decide(evidence) is None
     asks_a_fee = Evidence("How much is the fee?", evidence.hits, evidence.ranked, False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -42,8 +43,67 @@ def test_a_model_that_is_not_a_folder_names_the_setting(tmp_settings):
         Embedder(tmp_settings.model_copy(update={"embedding_model": "sentence-transformers/some-hub-model"}))
 
 
-def test_default_model_passes_verification():
-    assert Embedder(Settings()).weights_sha256 == MINILM_SHA256
+def test_default_model_is_the_verified_base_with_the_shipped_tuned_tensors():
+    manifest = json.loads((embed.SHIPPED_EMBEDDER / embed.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["base_sha256"] == MINILM_SHA256
+    assert Embedder(Settings()).weights_sha256 == manifest["weights_sha256"] != MINILM_SHA256
+
+
+def test_the_base_alone_is_a_configured_folder():
+    assert Embedder(Settings(embedding_model=str(default_model_path()))).weights_sha256 == MINILM_SHA256
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / embed.WEIGHTS).write_bytes(b"not tensors"), "does not match embedder.json"),
+        (lambda folder: (folder / embed.WEIGHTS).unlink(), "is missing"),
+        (lambda folder: (folder / embed.MANIFEST).write_text("{", encoding="utf-8"), "unreadable embedder manifest"),
+    ],
+)
+def test_damaged_tuned_tensors_are_refused_with_the_fix(damage, message, tmp_path, monkeypatch, tmp_settings):
+    copy = tmp_path / "embedder"
+    shutil.copytree(embed.SHIPPED_EMBEDDER, copy)
+    damage(copy)
+    monkeypatch.setattr(embed, "SHIPPED_EMBEDDER", copy)
+    with pytest.raises(ModelError, match=message + r".*git checkout -- assistant/data/embedder"):
+        Embedder(tmp_settings).load()
+
+
+@pytest.mark.slow
+def test_embedder_training_is_seeded_and_its_tensors_load_over_the_base(tmp_path, monkeypatch, tmp_settings):
+    from assistant.training.embedder import EmbedderTrainingConfig, batches, train_embedder
+
+    passages = {f"etra-2006/{i}#1": f"Section {i}: a parent must enrol the child at school number {i}." for i in range(6)}
+    rows = [
+        {"query": f"{word} enrol at school {i}?", "positive": f"etra-2006/{i}#1", "positive_text": None, "negatives": [], "source": "written", "first_rank": 2}
+        for i in range(6)
+        for word in ("Must we", "Do parents")
+    ]
+    groups = tmp_path / "groups.jsonl"
+    groups.write_text("".join(json.dumps(r) + "\n" for r in [*rows, {**rows[0], "source": "heading"}]), encoding="utf-8")
+    groups.with_name("groups.jsonl.passages.json").write_text(json.dumps(passages), encoding="utf-8")
+    # No provision twice in a batch: a second question about it would count as a wrong answer.
+    import random
+
+    for batch in batches(rows, 4, random.Random(0)):
+        assert len({g["positive"] for g in batch}) == 4
+    config = EmbedderTrainingConfig(batch=4, max_tokens=32, learning_rate=1e-4)
+    base = default_model_path()
+    first = train_embedder(groups, base, tmp_path / "a", config, device="cpu", progress=False, base_sha256=MINILM_SHA256)
+    second = train_embedder(groups, base, tmp_path / "b", config, device="cpu", progress=False, base_sha256=MINILM_SHA256)
+    assert first["weights_sha256"] == second["weights_sha256"]
+    assert (first["questions"], first["provisions"]) == (12, 6)
+    with pytest.raises(ValueError, match="fewer than 8 provisions"):
+        train_embedder(groups, base, tmp_path / "c", EmbedderTrainingConfig(batch=8), device="cpu", progress=False)
+
+    question = "Must we enrol at school 3?"
+    plain = Embedder(tmp_settings.model_copy(update={"embedding_model": str(base)})).encode([question])
+    monkeypatch.setattr(embed, "SHIPPED_EMBEDDER", tmp_path / "a")
+    tuned = Embedder(tmp_settings)
+    assert tuned.weights_sha256 == first["weights_sha256"]
+    vector = tuned.encode([question])
+    assert np.allclose(np.linalg.norm(vector), 1.0, atol=1e-5) and float((vector @ plain.T)[0, 0]) < 0.99999
 
 
 @pytest.mark.slow

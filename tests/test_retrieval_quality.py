@@ -25,9 +25,9 @@ DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
 BANK_DEV = BANK_DIR / "dev.jsonl"
 
 # What the stack reaches on the old development questions (hit rate: an answering provision in the top 5).
-# Measured on 76 answerable questions (recall@5 / MRR@10): bm25 0.882/0.715, dense 0.829/0.692,
-# hybrid 0.947/0.813, second stage without its cross-encoder ("rules") 0.947/0.828, with it but without
-# the question memory ("cross") 0.961/0.881, full 0.974/0.884. The floors leave room for CPUs without
+# Measured on 76 answerable questions (recall@5 / MRR@10) with the tuned embedder: bm25 0.882/0.715, dense 0.947/0.788,
+# hybrid 0.961/0.843, second stage without its cross-encoder ("rules") 0.961/0.857, with it but without
+# the question memory ("cross") 1.000/0.870, full 0.974/0.943. The floors leave room for CPUs without
 # bfloat16, where the cross-encoder runs in float32 and its scores differ in the third decimal.
 # The question memory helps least here: near copies of these very questions were removed from the written
 # questions it searches, so their nearest written questions are mostly about neighbouring provisions; a
@@ -36,11 +36,11 @@ BANK_DEV = BANK_DIR / "dev.jsonl"
 # alone moves one of these 76 questions out of the full pipeline's top five (74 -> 73).
 FLOORS = {
     "bm25": {"recall@5": 0.86, "mrr@10": 0.69},
-    "dense": {"recall@5": 0.80, "mrr@10": 0.65},
-    "hybrid": {"recall@5": 0.92, "mrr@10": 0.79},
-    "rules": {"recall@5": 0.92, "mrr@10": 0.81},
-    "cross": {"recall@5": 0.94, "mrr@10": 0.85},
-    "full": {"recall@5": 0.96, "mrr@10": 0.84},
+    "dense": {"recall@5": 0.92, "mrr@10": 0.76},
+    "hybrid": {"recall@5": 0.94, "mrr@10": 0.82},
+    "rules": {"recall@5": 0.94, "mrr@10": 0.83},
+    "cross": {"recall@5": 0.96, "mrr@10": 0.85},
+    "full": {"recall@5": 0.96, "mrr@10": 0.92},
 }
 
 
@@ -85,9 +85,12 @@ def test_each_stage_earns_its_place(built_index_settings, capsys):
     assert results["hybrid"]["mrr@10"] >= max(results["bm25"]["mrr@10"], results["dense"]["mrr@10"])
     assert results["rules"]["mrr@10"] >= results["hybrid"]["mrr@10"]
     assert results["cross"]["mrr@10"] > results["rules"]["mrr@10"]
-    # The memory may cost these short direct questions at most one of them from the top five: the cross-encoder runs in
-    # bfloat16 where the CPU has it and in float32 elsewhere, and that rounding alone moves one question across the cut.
-    assert results["full"]["recall@5"] >= results["cross"]["recall@5"] - 1 / len(questions)
+    # The memory may cost these short direct questions at most two of them from the top five, for more at the top: with
+    # the tuned embedder the stage without it reaches all 76 in the top five, and the memory moves R@1 0.776 -> 0.908
+    # while two fall to sixth or below (docs/experiments.md, first stage); bfloat16 against float32 rounding in the
+    # cross-encoder moves one question across the cut on its own.
+    assert results["full"]["recall@5"] >= results["cross"]["recall@5"] - 2 / len(questions)
+    assert results["full"]["recall@1"] > results["cross"]["recall@1"] + 0.05
     for mode, floors in FLOORS.items():
         for metric, floor in floors.items():
             assert results[mode][metric] >= floor, f"{mode} {metric} {results[mode][metric]:.3f} < {floor}"

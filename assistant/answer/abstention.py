@@ -180,7 +180,9 @@ class AbstentionDecision:
         elsewhere, unless it asks for a number the delegating provision states itself
         (``figure_stated``: "4 years or any other period specified in a Ministerial Order";
         "at least 5 full days" beside "any guidelines issued by the Minister"). A question naming an existing provision is always answered, and a
-        threshold above 1 turns abstention off.
+        threshold above 1 turns abstention off. Nor does the model refuse a question asking what
+        a term means when the first provision defines that very term (``evidence.defined``): the
+        Act's own definition answers it, whatever the margins say; the rules still apply.
         """
         question = evidence.question
         if not evidence.ranked:
@@ -192,7 +194,7 @@ class AbstentionDecision:
         # Refused by the model, the matter is called delegated only when a detail such words leave elsewhere is asked for.
         asked = DETAIL_ASKED_RE.search(question)
         kind = kind_of(question, delegation is not None and asked is not None)
-        if p >= self.threshold:
+        if p >= self.threshold and not evidence.defined:
             detail = f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {self.threshold:.2f}; strongest signal: {self.model.strongest(features)})"
         elif kind == "advice_or_opinion":
             detail = f"the question asks for advice or an opinion ('{ADVICE_ASKED_RE.search(question).group(0)}'; unanswerable probability {p:.2f})"

@@ -54,8 +54,9 @@ class Evidence:
     ``support`` (does the law say something close to what was asked, in more than one place?),
     ``key_terms`` (is the question's rarest word in the top three provisions at all?),
     ``missing_fact`` (a sum of money, a date, a count or a ratio asked for and none stated),
-    ``unknown_names`` (a name the corpus never uses) and ``named`` (the question names an
-    existing provision, which is always answered).
+    ``unknown_names`` (a name the corpus never uses), ``named`` (the question names an
+    existing provision, which is always answered) and ``defined`` (it asks what a term means
+    and the first provision defines that term, which the model never refuses).
     """
 
     question: str
@@ -65,6 +66,7 @@ class Evidence:
     definitions: list[Scored] = field(default_factory=list)
     key_terms: float = 1.0
     named: bool = False
+    defined: bool = False
     missing_fact: str | None = None
     unknown_names: list[str] = field(default_factory=list)
 

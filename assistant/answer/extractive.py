@@ -180,6 +180,7 @@ class ExtractiveAnswerer:
         signals = {
             "key_terms": key_terms,
             "named": named,
+            "defined": bool(top) and "definition" in top[0].scores,
             "missing_fact": missing_fact(question, evidence_text) if provisions else None,
             "unknown_names": unknown_names(question, self._vocabulary, self._acronyms),
         }

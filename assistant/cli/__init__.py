@@ -15,7 +15,7 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 # Modules that add subcommands, in the order they appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ("assistant.cli.corpus", "assistant.cli.index", "assistant.cli.reranker", "assistant.cli.generator", "assistant.cli.feedback", "assistant.cli.eval", "assistant.cli.bank", "assistant.cli.abstention", "assistant.cli.ask", "assistant.cli.bench", "assistant.cli.models")
+COMMAND_MODULES: tuple[str, ...] = ("assistant.cli.corpus", "assistant.cli.index", "assistant.cli.reranker", "assistant.cli.embedder", "assistant.cli.generator", "assistant.cli.feedback", "assistant.cli.eval", "assistant.cli.bank", "assistant.cli.abstention", "assistant.cli.ask", "assistant.cli.bench", "assistant.cli.models")
 
 
 def build_parser() -> argparse.ArgumentParser:
