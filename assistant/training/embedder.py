@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from assistant.training.train import read_groups
+from assistant.training.train import mixed_precision, optimiser_step, read_groups, run_record, save_trained_tensors, warmup_then_linear
 
 SOURCE = "written"
 
@@ -93,12 +93,8 @@ def train_embedder(
     """Train and write ``embedder.safetensors`` and ``embedder.json`` to ``out_dir``; returns the manifest."""
     import numpy as np
     import torch
-    import transformers
-    from safetensors.torch import save_file
     from tqdm.auto import tqdm
     from transformers import AutoModel, AutoTokenizer
-
-    from assistant.models import bf16_supported
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     draw = random.Random(config.seed)
@@ -117,17 +113,13 @@ def train_embedder(
     optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
     epochs = [batches(groups, config.batch, draw) for _ in range(config.epochs)]
     steps = sum(len(e) for e in epochs)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps))
-    gpu = device.startswith("cuda")
-    bf16 = gpu or bf16_supported()
-    autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16)
+    schedule = warmup_then_linear(optimiser, steps)
+    autocast, bf16 = mixed_precision(device)
 
     def encode(texts: list[str]):
         encoded = tokenizer(texts, truncation=True, max_length=config.max_tokens, padding=True, return_tensors="pt").to(device)
         with autocast:
             return mean_pooled(model, encoded)
-
-    from assistant.training.train import optimiser_step
 
     started = time.time()
     losses: list[float] = []
@@ -151,23 +143,19 @@ def train_embedder(
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
     out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in model.state_dict().items() if "word_embeddings" not in k}
-    save_file(tensors, str(out_dir / "embedder.safetensors"))
+    weights_sha256 = save_trained_tensors(model, out_dir / "embedder.safetensors")
     manifest = {
         "format": 1,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "base_sha256": base_sha256,
-        "weights_sha256": hashlib.sha256((out_dir / "embedder.safetensors").read_bytes()).hexdigest(),
+        "weights_sha256": weights_sha256,
         "training": asdict(config),
         "questions": len(groups),
         "provisions": len(questions_of),
         "steps": steps,
         "groups_sha256": hashlib.sha256(groups_file.read_bytes()).hexdigest(),
         "final_loss": round(float(np.mean(losses[-20:])), 4) if losses else None,
-        "device": torch.cuda.get_device_name() if gpu else "cpu",
-        "precision": "bfloat16" if bf16 else "float32",
-        "seconds": round(time.time() - started, 1),
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        **run_record(device, bf16, started),
     }
     (out_dir / "embedder.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest

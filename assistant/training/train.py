@@ -112,6 +112,50 @@ def state_variants(groups: list[dict], share: float, seed: int) -> list[dict]:
     return out
 
 
+def warmup_then_linear(optimiser, steps: int):
+    """Learning rate rising over the first 10% of ``steps``, then falling linearly to 0."""
+    import torch
+
+    return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps))
+
+
+def mixed_precision(device: str):
+    """The autocast to train under, and whether it is bfloat16.
+
+    bfloat16 on GPUs and on CPUs that compute it natively; elsewhere autocast's emulated
+    backward pass is far slower than float32.
+    """
+    import torch
+
+    from assistant.models import bf16_supported
+
+    bf16 = device.startswith("cuda") or bf16_supported()
+    return torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16), bf16
+
+
+def save_trained_tensors(model, file: Path) -> str:
+    """Every tensor but the frozen word embeddings, as float16 safetensors; returns the file's sha256."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in model.state_dict().items() if "word_embeddings" not in k}
+    save_file(tensors, str(file))
+    return _sha256(file)
+
+
+def run_record(device: str, bf16: bool, started: float) -> dict:
+    """Where and how long a training run ran, and with which libraries, for its manifest."""
+    import torch
+    import transformers
+
+    return {
+        "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
+        "precision": "bfloat16" if bf16 else "float32",
+        "seconds": round(time.time() - started, 1),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+    }
+
+
 def train(
     groups_file: Path,
     base_model: Path,
@@ -124,12 +168,8 @@ def train(
     """Train and write ``config.json``, ``reranker.safetensors`` and ``reranker.json`` to ``out_dir``; returns the manifest."""
     import numpy as np
     import torch
-    import transformers
-    from safetensors.torch import save_file
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from assistant.models import bf16_supported
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     random.seed(config.seed)
@@ -157,13 +197,8 @@ def train(
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
     steps = config.epochs * math.ceil(per_epoch / config.batch_groups)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / max(1.0, 0.1 * steps)) * max(0.0, (steps - s) / steps)
-    )
-    # bfloat16 on GPUs and on CPUs that compute it natively; elsewhere autocast's emulated backward pass is far slower than float32.
-    gpu = device.startswith("cuda")
-    bf16 = gpu or bf16_supported()
-    autocast = torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16)
+    schedule = warmup_then_linear(optimiser, steps)
+    autocast, bf16 = mixed_precision(device)
     pointwise = config.objective == "pointwise"
     started = time.time()
     losses = []
@@ -201,24 +236,20 @@ def train(
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
     bar.close()
     out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in model.state_dict().items() if "word_embeddings" not in k}
-    save_file(tensors, str(out_dir / "reranker.safetensors"))
+    weights_sha256 = save_trained_tensors(model, out_dir / "reranker.safetensors")
     model.config.save_pretrained(str(out_dir))
     manifest = {
         "format": 1,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "base_sha256": base_sha256,
         "init_sha256": init_sha256,
-        "weights_sha256": _sha256(out_dir / "reranker.safetensors"),
+        "weights_sha256": weights_sha256,
         "training": asdict(config),
         "groups": len(groups),
         "groups_by_source": {s: sum(g["source"] == s for g in groups) for s in sorted({g["source"] for g in groups})},
         "groups_sha256": _sha256(groups_file),
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
-        "device": torch.cuda.get_device_name() if gpu else "cpu",
-        "precision": "bfloat16" if bf16 else "float32",
-        "seconds": round(time.time() - started, 1),
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        **run_record(device, bf16, started),
     }
     (out_dir / "reranker.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
