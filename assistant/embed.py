@@ -34,6 +34,7 @@ from assistant.models import (
     REINSTALL_MINILM,
     bf16_supported,
     default_model_path,
+    load_trained_tensors,
     local_folder,
     text_sha256,
     verify_sha256,
@@ -72,6 +73,12 @@ def _one_thread():
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def mean_pooled(states, attention_mask):
+    """Mean of the token vectors over the real tokens: all-MiniLM-L6-v2's pooling (the exported graph's, and training's)."""
+    weights = attention_mask.unsqueeze(-1).to(states.dtype)
+    return (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
 class Embedder:
@@ -147,15 +154,11 @@ class Embedder:
 
     def _load_tuned(self, model) -> None:
         """The shipped tuned tensors over the base model's (all but its word embeddings, which training froze)."""
-        from safetensors.torch import load_file
-
         file = SHIPPED_EMBEDDER / WEIGHTS
         try:
-            tensors = {k: v.float() for k, v in load_file(str(file)).items()}
-            missing, unexpected = model[0].auto_model.load_state_dict(tensors, strict=False)
+            missing, unexpected = load_trained_tensors(model[0].auto_model, file)
         except Exception as exc:
             raise ModelError(f"{file}: cannot load the tuned tensors ({exc}). {RESTORE_TUNED}") from exc
-        missing = [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")]
         if missing or unexpected:
             raise ModelError(f"{file}: the tuned tensors do not fit all-MiniLM-L6-v2 (missing {missing[:3]}, unexpected {unexpected[:3]}). {RESTORE_TUNED}")
 
@@ -250,11 +253,7 @@ class Embedder:
 
             def forward(self, input_ids, attention_mask, token_type_ids):
                 states = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-                if mean:
-                    weights = attention_mask.unsqueeze(-1).to(states.dtype)
-                    pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                else:
-                    pooled = states[:, 0]
+                pooled = mean_pooled(states, attention_mask) if mean else states[:, 0]
                 return torch.nn.functional.normalize(pooled, dim=-1)
 
         export_module(PooledEncoder(eager_copy(model[0].auto_model)), self._onnx_inputs(["Who may register a teacher?", "Until what age must a child attend school?"]), "embedding", path)

@@ -62,6 +62,21 @@ def verify_sha256(file: Path, expected: str, fix: str, against: str = "") -> str
     return actual
 
 
+def load_trained_tensors(module, file: Path, extra: dict | None = None) -> tuple[list[str], list[str]]:
+    """Load a file of trained tensors into ``module`` in float32, with ``extra`` tensors beside them; returns what does not fit.
+
+    Training saves every tensor but the frozen word embeddings (float16 safetensors,
+    ``assistant.training.train.save_trained_tensors``), so those and the position ids
+    are not counted as missing; the rest of the module's tensors that the file lacks,
+    and the file's names the module does not have, are returned for the caller to refuse.
+    """
+    from safetensors.torch import load_file
+
+    tensors = {k: v.float() for k, v in load_file(str(file)).items()} | (extra or {})
+    missing, unexpected = module.load_state_dict(tensors, strict=False)
+    return [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")], list(unexpected)
+
+
 def bf16_supported() -> bool:
     """Whether the CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX)."""
     import torch

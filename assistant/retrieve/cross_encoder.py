@@ -41,6 +41,7 @@ from assistant.models import (
     bf16_supported,
     default_model_path,
     file_sha256,
+    load_trained_tensors,
     local_folder,
     verify_sha256,
     weight_file,
@@ -177,7 +178,6 @@ class CrossEncoder:
     def _load_shipped(self, BertConfig, BertForSequenceClassification):
         """Base model's word embeddings + the trained tensors from reranker.safetensors."""
         from safetensors import safe_open
-        from safetensors.torch import load_file
 
         base = base_model_path(self.manifest)
         config = BertConfig.from_pretrained(str(self.path))
@@ -185,10 +185,7 @@ class CrossEncoder:
         with safe_open(str(base / "model.safetensors"), framework="pt") as base_tensors:
             name = next(k for k in base_tensors.keys() if k.endswith("embeddings.word_embeddings.weight"))
             word_embeddings = base_tensors.get_tensor(name)
-        trained = {k: v.float() for k, v in load_file(str(self.path / WEIGHTS)).items()}
-        trained["bert.embeddings.word_embeddings.weight"] = word_embeddings.float()
-        missing, unexpected = model.load_state_dict(trained, strict=False)
-        missing = [k for k in missing if not k.endswith("position_ids")]
+        missing, unexpected = load_trained_tensors(model, self.path / WEIGHTS, {"bert.embeddings.word_embeddings.weight": word_embeddings.float()})
         if missing or unexpected:
             raise ModelError(f"{self.path}: the trained tensors do not fit the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
         return model.float()

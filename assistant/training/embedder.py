@@ -16,13 +16,14 @@ passage closest to it). What it did: docs/experiments.md (first stage).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.embed import mean_pooled
+from assistant.models import file_sha256
 from assistant.training.train import mixed_precision, optimiser_step, read_groups, run_record, save_trained_tensors, warmup_then_linear
 
 SOURCE = "written"
@@ -71,16 +72,6 @@ def batches(groups: list[dict], size: int, draw: random.Random) -> list[list[dic
     return out
 
 
-def mean_pooled(model, encoded):
-    """Mean of the last layer's token vectors over the real tokens, unit length: all-MiniLM-L6-v2's own pooling."""
-    import torch
-
-    states = model(**encoded).last_hidden_state
-    weights = encoded["attention_mask"].unsqueeze(-1).to(states.dtype)
-    pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled.float(), dim=-1)
-
-
 def train_embedder(
     groups_file: Path,
     base_model: Path,
@@ -119,7 +110,8 @@ def train_embedder(
     def encode(texts: list[str]):
         encoded = tokenizer(texts, truncation=True, max_length=config.max_tokens, padding=True, return_tensors="pt").to(device)
         with autocast:
-            return mean_pooled(model, encoded)
+            pooled = mean_pooled(model(**encoded).last_hidden_state, encoded["attention_mask"])
+        return torch.nn.functional.normalize(pooled.float(), dim=-1)
 
     started = time.time()
     losses: list[float] = []
@@ -153,7 +145,7 @@ def train_embedder(
         "questions": len(groups),
         "provisions": len(questions_of),
         "steps": steps,
-        "groups_sha256": hashlib.sha256(groups_file.read_bytes()).hexdigest(),
+        "groups_sha256": file_sha256(groups_file),
         "final_loss": round(float(np.mean(losses[-20:])), 4) if losses else None,
         **run_record(device, bf16, started),
     }

@@ -20,13 +20,14 @@ the law does not answer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from assistant.models import file_sha256, load_trained_tensors
 
 OBJECTIVES = ("listwise", "pointwise")
 
@@ -54,10 +55,6 @@ class TrainingConfig:
     state_variants: float = 0.0
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def passages_file(groups_file: Path) -> Path:
     """Where the passage texts a groups file refers to are kept: ``<groups file>.passages.json``."""
     return groups_file.with_name(groups_file.name + ".passages.json")
@@ -71,15 +68,12 @@ def read_groups(groups_file: Path) -> tuple[list[dict], dict[str, str]]:
 
 def _continue_from(model, folder: Path) -> str:
     """Load a trained reranker's tensors (all but the frozen word embeddings) into ``model``; returns their sha256."""
-    from safetensors.torch import load_file
-
     weights = folder / "reranker.safetensors"
     manifest = json.loads((folder / "reranker.json").read_text(encoding="utf-8"))
-    digest = _sha256(weights)
+    digest = file_sha256(weights)
     if digest != manifest.get("weights_sha256"):
         raise ValueError(f"{weights}: sha256 {digest} does not match {folder / 'reranker.json'}")
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()}, strict=False)
-    missing = [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")]
+    missing, unexpected = load_trained_tensors(model, weights)
     if missing or unexpected:
         raise ValueError(f"{folder}: its tensors do not fit a {model.config.num_hidden_layers}-layer model (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return digest
@@ -140,7 +134,7 @@ def save_trained_tensors(model, file: Path) -> str:
 
     tensors = {k: v.detach().to(torch.float16).cpu().contiguous() for k, v in model.state_dict().items() if "word_embeddings" not in k}
     save_file(tensors, str(file))
-    return _sha256(file)
+    return file_sha256(file)
 
 
 def run_record(device: str, bf16: bool, started: float) -> dict:
@@ -247,7 +241,7 @@ def train(
         "training": asdict(config),
         "groups": len(groups),
         "groups_by_source": {s: sum(g["source"] == s for g in groups) for s in sorted({g["source"] for g in groups})},
-        "groups_sha256": _sha256(groups_file),
+        "groups_sha256": file_sha256(groups_file),
         "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
         **run_record(device, bf16, started),
     }
