@@ -9,6 +9,9 @@ The index is a folder a person can open (``settings.index_dir``)::
     bm25/            bm25s files over the same passages' embed texts
     questions.npy    the vectors of the written staff questions (``WRITTEN_QUESTIONS``,
                      line i = row i), which the second stage's question memory searches
+    segments.npy     the vectors of every segment the answer stage scores, and
+    segments.json    the sha256 of each one's text (row i), so no answer depends on
+                     which questions were asked before it
 
 Row *i* of ``dense.faiss`` and row *i* of the BM25 matrix are line *i* of
 ``passages.jsonl``. Builds write a temporary sibling folder and swap it in, so a
@@ -19,8 +22,8 @@ fixes it.
 
 from __future__ import annotations
 
+import json
 import platform
-import re
 import shutil
 import sys
 import time
@@ -33,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from assistant.answer.segments import embedded_segment_texts
 from assistant.artifacts import (
     building_folder,
     damaged_files,
@@ -40,11 +44,12 @@ from assistant.artifacts import (
     remove_stale_builds,
     swap_in,
 )
+from assistant.bm25_text import bm25_tokens
 from assistant.chunk import CHUNKER_VERSION, chunk
 from assistant.corpus import Corpus
 from assistant.embed import Embedder
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
-from assistant.models import file_sha256
+from assistant.models import file_sha256, text_sha256
 from assistant.records import Passage, TrainingQuestion
 from assistant.settings import PACKAGE_DATA, Settings
 
@@ -54,16 +59,22 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 3: a schedule clause heading printed in bold (Sch 6 cl 9) starts its own clause.
 # 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
 # 5: the manifest records every file's sha256, verified on load.
-FORMAT_VERSION = 5
+# 6: the answer stage's segment vectors (segments.npy, segments.json).
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 QUESTION_VECTORS = "questions.npy"
-INDEX_FILES = (MANIFEST, PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS)
+SEGMENT_VECTORS = "segments.npy"
+SEGMENT_KEYS = "segments.json"
+INDEX_FILES = (MANIFEST, PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS, SEGMENT_VECTORS, SEGMENT_KEYS)
+DATA_FILES = (PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS, SEGMENT_VECTORS, SEGMENT_KEYS)
 # Staff-style questions written from the law text, each with the provision that answers it: the
 # cross-encoder's training questions, and the second stage's question memory.
 WRITTEN_QUESTIONS = PACKAGE_DATA / "reranker_questions.jsonl"
+# Segments encoded per call while building (each call batches by length; the chunks are fixed, so builds agree).
+SEGMENT_CHUNK = 256
 BUILD_HINT = "run `assistant index build`"
 REBUILD_HINT = "run `assistant index build --force`"
 
@@ -84,9 +95,14 @@ class IndexManifest(BaseModel):
     # sha256 of the written questions file whose vectors are in questions.npy.
     questions_sha256: str = ""
     question_count: int = 0
+    # The answer stage's segments: how many, and the sha256 of their texts' sha256s in order
+    # (a segmenter change makes the index stale).
+    segment_count: int = 0
+    segments_sha256: str = ""
     built_at: str
     build_seconds: float = 0.0
     encoded_passages: int = 0
+    encoded_segments: int = 0
     libraries: dict[str, str] = {}
     # sha256 of every file the index holds (bm25/ file by file), checked on every load.
     file_sha256: dict[str, str] = {}
@@ -103,37 +119,8 @@ class Index:
     path: Path
     questions: list[TrainingQuestion]
     question_vectors: np.ndarray
-
-
-# --- BM25 text analysis -----------------------------------------------------------------------
-
-# Section and clause numbers (2.6.9, 2.1A.12, 1.10) stay whole so "s 2.6.9" matches exactly.
-_TOKEN_RE = re.compile(r"\d+[a-z]*(?:\.\d+[a-z]*)+|[a-z0-9]+")
-
-
-@cache
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def stopwords() -> frozenset[str]:
-    """English stopwords (bm25s's list), dropped from BM25 tokens and from mined training questions."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-def bm25_tokens(text: str) -> list[str]:
-    """Lower-case words, English stopwords dropped, Snowball-stemmed; section numbers kept whole."""
-    raw = _TOKEN_RE.findall(text.lower().replace("’", "'").replace("'s", ""))
-    stop = stopwords()
-    words = [t for t in raw if t not in stop and (len(t) > 1 or t.isdigit())]
-    stems = _stemmer().stemWords([w for w in words if "." not in w])
-    it = iter(stems)
-    return [w if "." in w else next(it) for w in words]
+    # sha256 of a segment's embedded text -> its vector (``assistant.answer.segments.embedded_segment_texts``).
+    segment_vectors: dict[str, np.ndarray]
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -144,21 +131,10 @@ def chunker_settings(settings: Settings) -> dict[str, int]:
 
 
 def library_versions() -> dict[str, str]:
-    import bm25s
-    import faiss
-    import sentence_transformers
-    import torch
-    import transformers
+    from importlib.metadata import version
 
-    return {
-        "python": platform.python_version(),
-        "faiss": faiss.__version__,
-        "bm25s": bm25s.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-    }
+    packages = {"faiss": "faiss-cpu", "bm25s": "bm25s", "sentence_transformers": "sentence-transformers", "transformers": "transformers", "torch": "torch", "numpy": "numpy"}
+    return {"python": platform.python_version(), **{name: version(package) for name, package in packages.items()}}
 
 
 def make_faiss(vectors: np.ndarray, kind: str):
@@ -189,7 +165,15 @@ def load_written_questions() -> list[TrainingQuestion]:
     return [TrainingQuestion.model_validate_json(line) for line in WRITTEN_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray, question_vectors: np.ndarray) -> IndexManifest:
+def segment_keys(texts: list[str]) -> tuple[list[str], str]:
+    """Each segment text's sha256, and one sha256 over them all in order."""
+    keys = [text_sha256(t) for t in texts]
+    return keys, text_sha256("\n".join(keys))
+
+
+def _write_index(
+    folder: Path, manifest: IndexManifest, passages: list[Passage], vectors: np.ndarray, question_vectors: np.ndarray, segment_vectors: np.ndarray, keys: list[str]
+) -> IndexManifest:
     import bm25s
     import faiss
 
@@ -199,11 +183,13 @@ def _write_index(folder: Path, manifest: IndexManifest, passages: list[Passage],
             out.write(passage.model_dump_json() + "\n")
     faiss.write_index(make_faiss(vectors, manifest.faiss_index), str(folder / DENSE))
     np.save(folder / QUESTION_VECTORS, question_vectors, allow_pickle=False)
+    np.save(folder / SEGMENT_VECTORS, segment_vectors, allow_pickle=False)
+    (folder / SEGMENT_KEYS).write_text(json.dumps(keys) + "\n", encoding="utf-8")
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(p.embed_text) or [""] for p in passages], show_progress=False)
     retriever.save(str(folder / BM25_DIR), show_progress=False)
     # The manifest goes last, with every file's sha256: a folder without one is never mistaken for a finished index.
-    manifest = manifest.model_copy(update={"file_sha256": folder_digests(folder, (PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS))})
+    manifest = manifest.model_copy(update={"file_sha256": folder_digests(folder, DATA_FILES)})
     (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return manifest
 
@@ -212,7 +198,10 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     """Chunk, embed (reusing cached vectors) and index the corpus; returns the new manifest.
 
     Without ``force`` an index that already matches the settings and corpus is kept.
-    ``on_progress(done, total)`` hears the passages embedded so far.
+    ``on_progress(done, total)`` hears the texts embedded so far: the passages, then the
+    answer stage's segments, which are encoded in fixed batches of their list
+    (``Embedder.encode_in_fixed_batches``) so that two builds of one corpus on one machine hold
+    the same vectors.
     """
     target = settings.index_dir
     if not force and index_status(settings, corpus, embedder) is None:
@@ -222,9 +211,17 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     passages = chunk(corpus.provisions, settings, embedder.count_tokens, short_names)
     if not passages:
         raise IndexCorruptError("the corpus has no indexable text; check `assistant corpus stats`")
-    vectors, encoded = embedder.encode_cached([p.embed_text for p in passages], show_progress=progress, on_progress=on_progress)
+    segment_texts = embedded_segment_texts(corpus)
+    total = len(passages) + len(segment_texts)
+    vectors, encoded = embedder.encode_cached(
+        [p.embed_text for p in passages], show_progress=progress, on_progress=(lambda done, _: on_progress(done, total)) if on_progress else None
+    )
     questions = load_written_questions()
     question_vectors, _ = embedder.encode_cached([q.question for q in questions], show_progress=progress)
+    segment_vectors, encoded_segments = embedder.encode_in_fixed_batches(
+        segment_texts, SEGMENT_CHUNK, on_progress=(lambda done, _: on_progress(len(passages) + done, total)) if on_progress else None
+    )
+    keys, segments_digest = segment_keys(segment_texts)
     manifest = IndexManifest(
         format_version=FORMAT_VERSION,
         embedding_model=embedder.model_id,
@@ -238,8 +235,11 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
         longest_passage_tokens=max(embedder.count_tokens(p.embed_text) for p in passages),
         questions_sha256=file_sha256(WRITTEN_QUESTIONS),
         question_count=len(questions),
+        segment_count=len(keys),
+        segments_sha256=segments_digest,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         encoded_passages=encoded,
+        encoded_segments=encoded_segments,
         libraries=library_versions(),
     )
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +247,7 @@ def build_index(corpus: Corpus, settings: Settings, embedder: Embedder, force: b
     building = building_folder(target)
     try:
         manifest = manifest.model_copy(update={"build_seconds": round(time.perf_counter() - started, 2)})
-        manifest = _write_index(building, manifest, passages, vectors, question_vectors)
+        manifest = _write_index(building, manifest, passages, vectors, question_vectors, segment_vectors, keys)
         swap_in(building, target, INDEX_FILES)
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -284,6 +284,8 @@ def mismatch(manifest: IndexManifest, settings: Settings, corpus: Corpus, embedd
         return f"built with faiss_index '{manifest.faiss_index}', settings now '{settings.faiss_index}'"
     if manifest.questions_sha256 != file_sha256(WRITTEN_QUESTIONS):
         return f"the written questions ({WRITTEN_QUESTIONS.name}) changed since the index was built"
+    if manifest.segments_sha256 != segment_keys(embedded_segment_texts(corpus))[1]:
+        return "the answer stage's segments changed since the index was built"
     return None
 
 
@@ -296,7 +298,7 @@ def index_status(settings: Settings, corpus: Corpus, embedder: Embedder) -> str 
     reason = mismatch(manifest, settings, corpus, embedder)
     if reason:
         return f"{reason}; {REBUILD_HINT}"
-    missing = [name for name in (PASSAGES, DENSE, BM25_DIR, QUESTION_VECTORS) if not (settings.index_dir / name).exists()]
+    missing = [name for name in DATA_FILES if not (settings.index_dir / name).exists()]
     if missing:
         return f"index file(s) missing: {', '.join(missing)}; {REBUILD_HINT}"
     return None
@@ -349,22 +351,36 @@ def load_index(settings: Settings, corpus: Corpus, embedder: Embedder) -> Index:
     if int(sparse.scores["num_docs"]) != len(passages):
         raise IndexCorruptError(f"{sparse_dir} indexes {sparse.scores['num_docs']} passages, expected {len(passages)}; {REBUILD_HINT}")
     questions = load_written_questions()
-    question_vectors = _read_question_vectors(folder / QUESTION_VECTORS, manifest)
+    question_vectors = _read_vectors(folder / QUESTION_VECTORS, manifest.question_count, manifest.dimension)
     if len(questions) != manifest.question_count:
         raise IndexCorruptError(f"{WRITTEN_QUESTIONS} holds {len(questions)} questions, the manifest says {manifest.question_count}; {REBUILD_HINT}")
-    return Index(manifest=manifest, passages=passages, faiss=dense, bm25=sparse, path=folder, questions=questions, question_vectors=question_vectors)
+    segment_vectors = _read_segment_vectors(folder, manifest)
+    return Index(
+        manifest=manifest, passages=passages, faiss=dense, bm25=sparse, path=folder, questions=questions, question_vectors=question_vectors, segment_vectors=segment_vectors
+    )
 
 
-def _read_question_vectors(file: Path, manifest: IndexManifest) -> np.ndarray:
+def _read_vectors(file: Path, rows: int, dimension: int) -> np.ndarray:
     try:
         vectors = np.load(file, allow_pickle=False)
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"{file} is missing; {REBUILD_HINT}") from exc
     except (ValueError, OSError, EOFError) as exc:
         raise IndexCorruptError(f"{file} is corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
-    if vectors.shape != (manifest.question_count, manifest.dimension) or vectors.dtype != np.float32:
-        raise IndexCorruptError(f"{file} holds {vectors.shape} {vectors.dtype} vectors, expected ({manifest.question_count}, {manifest.dimension}) float32; {REBUILD_HINT}")
+    if vectors.shape != (rows, dimension) or vectors.dtype != np.float32:
+        raise IndexCorruptError(f"{file} holds {vectors.shape} {vectors.dtype} vectors, expected ({rows}, {dimension}) float32; {REBUILD_HINT}")
     return vectors
+
+
+def _read_segment_vectors(folder: Path, manifest: IndexManifest) -> dict[str, np.ndarray]:
+    vectors = _read_vectors(folder / SEGMENT_VECTORS, manifest.segment_count, manifest.dimension)
+    try:
+        keys = json.loads((folder / SEGMENT_KEYS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{folder / SEGMENT_KEYS} is missing or corrupt ({exc.__class__.__name__}); {REBUILD_HINT}") from exc
+    if not isinstance(keys, list) or len(keys) != manifest.segment_count:
+        raise IndexCorruptError(f"{folder / SEGMENT_KEYS} does not list {manifest.segment_count} segments; {REBUILD_HINT}")
+    return dict(zip(keys, vectors, strict=True))
 
 
 def ensure_index(corpus: Corpus, settings: Settings, embedder: Embedder, progress: bool = True) -> Index:

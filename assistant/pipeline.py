@@ -85,7 +85,7 @@ class Assistant:
         self._corpus = corpus
         self._embedder = embedder
         self.retriever = retriever
-        self.extractive = ExtractiveAnswerer(corpus, embedder, settings)
+        self.extractive = ExtractiveAnswerer(corpus, embedder, settings, segment_vectors=retriever.index.segment_vectors)
         self.generative = GenerativeAnswerer(corpus, settings, self.extractive)
         self.short_model = ShortAnswerModel(settings, embedder.encode) if settings.short_answer_writer == "model" else None
         self.short = ShortAnswerer(self.extractive.term_weights, self.short_model)
@@ -107,7 +107,7 @@ class Assistant:
         embedder = Embedder(settings).load()
         if rebuild_if_stale:
             report("Checking the search index", 0, 0)
-            build_index(corpus, settings, embedder, progress=False, on_progress=lambda done, total: report("Building the search index: passages embedded", done, total))
+            build_index(corpus, settings, embedder, progress=False, on_progress=lambda done, total: report("Building the search index: texts embedded", done, total))
             report("Loading the search index", 0, 0)
             index = load_index(settings, corpus, embedder)
         else:

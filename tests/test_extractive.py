@@ -25,10 +25,11 @@ from assistant.answer.questions import (
     second_part,
     unknown_names,
 )
-from assistant.answer.segments import definition_segments, segments_of
+from assistant.answer.segments import definition_segments, embedded_segment_texts, segments_of
 from assistant.answer.select import select_segments
 from assistant.cite import split_sentences
 from assistant.labels import provision_label
+from assistant.models import text_sha256
 from assistant.patterns import HAS_NUMBER_RE
 from assistant.question import asked_part
 from assistant.records import Hit
@@ -463,6 +464,38 @@ def test_segments_are_embedded_once_and_a_repeated_question_encodes_only_itself(
     encoder.encoded.clear()
     assert answerer.answer(question, hits) == first
     assert encoder.encoded == [question]
+
+
+class BatchSensitiveEncoder(FakeEncoder):
+    """Like bfloat16 on a CPU: a text's vector moves a little with how many texts are encoded beside it."""
+
+    def encode(self, texts: list[str]):
+        vectors = super().encode(texts)
+        vectors[:, 0] += 0.05 * len(texts)
+        return vectors / (vectors**2).sum(axis=1, keepdims=True) ** 0.5
+
+
+def test_with_the_index_segment_vectors_an_answer_does_not_depend_on_the_questions_before_it(corpus):
+    texts = embedded_segment_texts(corpus)
+    index_vectors = {text_sha256(t): v for t, v in zip(texts, FakeEncoder().encode(texts), strict=True)}
+    question = "Must a parent enrol their child at school?"
+    hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("etra-2006", "2.1.3"))
+    earlier = ("What is a reasonable excuse for not attending?", hits_for(corpus, ("etra-2006", "2.1.3"), ("etra-2006", "2.1.2")))
+
+    def scores_after(history, segment_vectors):
+        encoder = BatchSensitiveEncoder()
+        answerer = ExtractiveAnswerer(corpus, encoder, Settings(abstain_threshold=2.0), segment_vectors=segment_vectors)
+        for asked, asked_hits in history:
+            answerer.answer(asked, asked_hits)
+        encoder.encoded.clear()
+        evidence = answerer.evidence(question, hits)
+        return {(s.segment.provision.uid, s.segment.start): s.semantic for s in evidence.ranked}, encoder.encoded
+
+    alone, encoded = scores_after([], index_vectors)
+    assert scores_after([earlier], index_vectors)[0] == alone
+    assert encoded == [question]  # every segment's vector came from the index
+    # Without them, what was asked before changes the scores (which is what the index's vectors prevent).
+    assert scores_after([earlier], None)[0] != scores_after([], None)[0]
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,15 @@ from assistant import index as index_module
 from assistant.corpus import load_corpus
 from assistant.embed import Embedder
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
+from assistant.bm25_text import bm25_tokens
 from assistant.index import (
-    bm25_tokens,
     build_index,
     ensure_index,
     index_status,
     load_index,
 )
-from assistant.models import default_model_path
+from assistant.answer.segments import embedded_segment_texts
+from assistant.models import default_model_path, text_sha256
 from assistant.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
@@ -57,12 +58,34 @@ def test_build_then_reopen(small, embedder):
     assert index_status(small, corpus, embedder) is None
     on_disk = json.loads((small.index_dir / "manifest.json").read_text())
     assert {"format_version", "embedding_model", "dimension", "corpus_files", "chunker", "passage_count", "built_at", "libraries"} <= set(on_disk)
+    # Every segment the answer stage scores has its vector in the index.
+    texts = embedded_segment_texts(corpus)
+    assert manifest.segment_count == len(texts) == len(index.segment_vectors) > 10
+    assert all(text_sha256(t) in index.segment_vectors for t in texts)
+
+
+def test_two_builds_hold_the_same_segment_vectors_whatever_the_cache_holds(small, embedder):
+    corpus, _ = _build(small, embedder)
+    first = (small.index_dir / "segments.npy").read_bytes()
+    # Answering encodes a few segments at a time; under bfloat16 those vectors differ slightly from the build's.
+    text = embedded_segment_texts(corpus)[0]
+    embedder.encode_cached([text, "an unrelated sentence to batch beside it"])
+    _build(small, embedder)
+    assert (small.index_dir / "segments.npy").read_bytes() == first
+
+
+def test_a_change_to_the_answer_stage_segments_makes_the_index_stale(small, embedder, monkeypatch):
+    corpus, _ = _build(small, embedder)
+    cut = index_module.embedded_segment_texts
+    monkeypatch.setattr(index_module, "embedded_segment_texts", lambda c: cut(c)[:-1])
+    with pytest.raises(IndexMismatchError, match=r"segments changed.*assistant index build --force"):
+        load_index(small, corpus, embedder)
 
 
 def test_a_rebuild_reuses_cached_embeddings(small, embedder):
     _build(small, embedder)
     _, again = _build(small, embedder)
-    assert again.encoded_passages == 0
+    assert again.encoded_passages == again.encoded_segments == 0
 
 
 def test_missing_index_names_the_build_command(small, embedder):
@@ -127,7 +150,9 @@ def test_the_written_questions_are_indexed_and_a_change_to_them_is_refused(small
     assert rebuilt.question_count == len(lines) - 1
 
 
-@pytest.mark.parametrize("damage", ["delete-faiss", "truncate-passages", "garble-manifest", "delete-bm25", "delete-questions", "garble-questions"])
+@pytest.mark.parametrize(
+    "damage", ["delete-faiss", "truncate-passages", "garble-manifest", "delete-bm25", "delete-questions", "garble-questions", "delete-segments", "garble-segment-keys"]
+)
 def test_missing_or_corrupt_files_give_a_clear_error(small, embedder, damage):
     corpus, _ = _build(small, embedder)
     folder = small.index_dir
@@ -142,6 +167,10 @@ def test_missing_or_corrupt_files_give_a_clear_error(small, embedder, damage):
         (folder / "questions.npy").unlink()
     elif damage == "garble-questions":
         (folder / "questions.npy").write_bytes(b"\x93NUMPY garbage")
+    elif damage == "delete-segments":
+        (folder / "segments.npy").unlink()
+    elif damage == "garble-segment-keys":
+        (folder / "segments.json").write_text("[not json")
     else:
         shutil.rmtree(folder / "bm25")
     with pytest.raises(IndexCorruptError, match="assistant index build --force"):
@@ -181,7 +210,7 @@ def test_leftovers_of_killed_builds_are_cleared_but_a_running_build_is_left_alon
 
 def test_a_flipped_byte_in_any_index_file_is_refused_naming_the_file_and_the_command(small, embedder, tmp_path):
     corpus, manifest = _build(small, embedder)
-    assert set(manifest.file_sha256) >= {"passages.jsonl", "dense.faiss", "questions.npy"} and any(name.startswith("bm25/") for name in manifest.file_sha256)
+    assert set(manifest.file_sha256) >= {"passages.jsonl", "dense.faiss", "questions.npy", "segments.npy", "segments.json"} and any(name.startswith("bm25/") for name in manifest.file_sha256)
     for name in manifest.file_sha256:
         damaged = tmp_path / "damaged" / name.replace("/", "_")
         shutil.copytree(small.index_dir, damaged)

@@ -21,7 +21,7 @@ and dropped: see docs/experiments.md, answer stage.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Protocol
 
@@ -59,6 +59,7 @@ from assistant.answer.questions import (
 from assistant.answer.segments import Segment, definition_segments, segments_of
 from assistant.answer.select import select_segments
 from assistant.corpus import Corpus
+from assistant.models import text_sha256
 from assistant.patterns import NUMBER_QUESTION_RE, term_or_plural_re
 from assistant.question import asked_part
 from assistant.records import Answer, Hit, Provision
@@ -97,8 +98,10 @@ class ExtractiveAnswerer:
 
     mode = "extractive"
 
-    def __init__(self, corpus: Corpus, encoder: Encoder, settings: Settings, candidate_provisions: int = 5):
+    def __init__(self, corpus: Corpus, encoder: Encoder, settings: Settings, candidate_provisions: int = 5, segment_vectors: Mapping[str, np.ndarray] | None = None):
         self.corpus = corpus
+        # The index's vectors of every segment, by the sha256 of its text (``Index.segment_vectors``).
+        self.segment_vectors = segment_vectors or {}
         self.encoder = encoder
         self.settings = settings
         self.candidate_provisions = candidate_provisions
@@ -126,15 +129,23 @@ class ExtractiveAnswerer:
         return cached
 
     def _vectors(self, segments: list[Segment], batch: int = QUESTION_BATCH) -> np.ndarray:
-        """Embeddings of the segments, encoded once per process (and once per machine through the embedder's cache).
+        """Embeddings of the segments: the index's (``segment_vectors``), else encoded once per process
+        (and once per machine through the embedder's cache).
 
-        A question's segments are encoded in small batches of similar length:
+        With the index's vectors nothing is encoded here, so an answer never depends on
+        which questions came before it. Without them (an answerer built with no index), a question's segments are encoded in small batches of similar length:
         the embedder runs batches of up to 8 texts on one thread, which avoids
         two threads contending with other work on a busy machine, and similar
         lengths waste little on padding.
         """
         texts = [seg.embed_text() for seg in segments]
-        missing = sorted(dict.fromkeys(t for t in texts if t not in self._vector_cache), key=len)
+        unseen = [t for t in dict.fromkeys(texts) if t not in self._vector_cache]
+        if self.segment_vectors and unseen:
+            known = {t: v for t in unseen if (v := self.segment_vectors.get(text_sha256(t))) is not None}
+            with self._cache_lock:
+                self._vector_cache.update(known)
+            unseen = [t for t in unseen if t not in known]
+        missing = sorted(unseen, key=len)
         encode_cached = getattr(self.encoder, "encode_cached", None)
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]

@@ -223,3 +223,15 @@ def definition_segments(corpus: Corpus) -> list[tuple[str, Segment]]:
                     end = seg.focus_end
                 out.append((unit.term, Segment(provision, unit.start, end, unit.start, seg.focus_end)))
     return sorted(out, key=lambda pair: -len(pair[0]))
+
+
+def embedded_segment_texts(corpus: Corpus) -> list[str]:
+    """Every text the answer stage embeds: each in-force provision's segments and each definition, once, in the law's order.
+
+    The index holds their vectors, computed in one fixed batching, so a segment's vector (and the
+    answer) never depends on which questions were asked first (under bfloat16 a text's vector
+    moves by up to 1e-3 with the texts batched beside it).
+    """
+    texts = [seg.embed_text() for provision in corpus.provisions if not provision.repealed for seg in segments_of(provision)]
+    texts += [seg.embed_text() for _, seg in definition_segments(corpus)]
+    return list(dict.fromkeys(texts))

@@ -58,7 +58,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     manifest = build_index(corpus, settings, embedder, force=True, progress=sys.stderr.isatty())
     print(
-        f"built {manifest.passage_count} passages ({manifest.encoded_passages} newly embedded, the rest from the cache) "
+        f"built {manifest.passage_count} passages and {manifest.segment_count} answer segments "
+        f"({manifest.encoded_passages} and {manifest.encoded_segments} newly embedded, the rest from the cache) "
         f"in {time.perf_counter() - started:.1f} s -> {settings.index_dir}"
     )
     return 0

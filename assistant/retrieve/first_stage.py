@@ -25,7 +25,8 @@ import numpy as np
 from assistant.corpus import Corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError
-from assistant.index import Index, bm25_tokens
+from assistant.bm25_text import bm25_tokens
+from assistant.index import Index
 from assistant.labels import provision_label
 from assistant.patterns import VET_MENTION_RE, provision_references
 from assistant.question import clean_question

@@ -36,7 +36,7 @@ from assistant import patterns
 from assistant.evaluation.bank import BANK_DIR
 from assistant.evaluation.gold import load_gold
 from assistant.evaluation.metrics import provision_level
-from assistant.index import stopwords
+from assistant.bm25_text import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
 from assistant.retrieve.expansion import STAFF_VOCABULARY
 from assistant.training.train import passages_file

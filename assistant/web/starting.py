@@ -3,7 +3,7 @@
 On a fresh clone the index takes minutes to build, and a URL that refuses
 connections meanwhile looks broken. ``StartingServer`` is the ASGI app uvicorn
 serves from the first second. While the assistant loads on a worker thread it
-answers '/' with a page showing the stage and the passages embedded (the page
+answers '/' with a page showing the stage and the texts embedded (the page
 refreshes itself), /health with 200, /ready and every other path with 503 and
 ``Retry-After``. Once loaded it runs the real server's lifespan (the API's
 warm-up, Gradio's queue) and hands every request to it. A failed load is handed
