@@ -138,10 +138,10 @@ class Assistant:
         return [d.info for d in self._corpus.documents]
 
     def warm(self) -> int:
-        """Embed every quotable segment of the corpus up front (minutes on first run, seconds once cached).
+        """Cut every quotable segment of the corpus and take its vector from the index up front (seconds).
 
-        Optional: without it a question embeds only the few dozen segments it
-        needs, about 0.2 s the first time (``assistant bench --cold --empty-cache``).
+        Optional: without it a question cuts only the provisions it needs; the
+        vectors are the index's either way (``assistant bench --cold --empty-cache``).
         """
         return self.extractive.warm()
 

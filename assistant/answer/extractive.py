@@ -157,10 +157,10 @@ class ExtractiveAnswerer:
         return np.vstack([self._vector_cache[t] for t in texts])
 
     def warm(self, provisions: list[Provision] | None = None, batch: int = 256) -> int:
-        """Cut and embed every provision's segments now, so no question pays for it; returns the segment count.
+        """Cut every provision's segments and take their vectors now, so no question pays for it; returns the segment count.
 
-        The vectors also go to the embedder's on-disk cache (when it has one), so
-        after the first run this takes seconds.
+        With the index's vectors this only cuts and looks up (seconds); an answerer without
+        them embeds the segments, and the vectors also go to the embedder's on-disk cache.
         """
         provisions = provisions if provisions is not None else [p for p in self.corpus.provisions if not p.repealed]
         segments = [seg for p in provisions for seg, _ in self._segments_with_terms(p)]
