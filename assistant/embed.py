@@ -311,14 +311,18 @@ class Embedder:
         beside it, so a vector is reused from the cache only when it was encoded in the very
         same chunk, never one encoded for a question's few segments.
         """
-        cache = EmbeddingCache(self.settings.data_dir / "embedding_cache.sqlite3", f"{self.weights_sha256}:{self.precision}:fixed-batches")
-        parts, encoded = [np.zeros((0, self.dimension), dtype=np.float32)], 0
+        if len(set(texts)) != len(texts):
+            raise ValueError("encode_in_fixed_batches needs distinct texts")
+        batching = f"fixed-batches:{chunk}:{self.settings.embedding_batch_size}"
+        cache = EmbeddingCache(self.settings.data_dir / "embedding_cache.sqlite3", f"{self.weights_sha256}:{self.precision}:{batching}")
+        parts: list[np.ndarray] = []
+        encoded = 0
         for start in range(0, len(texts), chunk):
             part = texts[start : start + chunk]
-            batch = text_sha256("\n".join(part))
-            keys = [text_sha256(f"{batch}\n{text}") for text in part]
+            batch_sha256 = text_sha256(json.dumps(part))
+            keys = [text_sha256(f"{batch_sha256}\n{text}") for text in part]
             found = cache.get(keys)
-            if len(found) == len(set(keys)):
+            if len(found) == len(keys):
                 parts.append(np.vstack([found[key] for key in keys]))
             else:
                 parts.append(self.encode(part))
@@ -326,11 +330,11 @@ class Embedder:
                 encoded += len(part)
             if on_progress:
                 on_progress(start + len(part), len(texts))
-        return np.vstack(parts), encoded
+        return (np.vstack(parts) if parts else np.zeros((0, self.dimension), dtype=np.float32)), encoded
 
 
 class EmbeddingCache:
-    """Vectors keyed by (model weight sha256, sha256 of the embedded text), in one SQLite file.
+    """Vectors keyed by (model weight sha256 and how they were encoded, sha256 of the embedded text or of it with its batch), in one SQLite file.
 
     A rebuild after a small corpus edit then encodes only the passages whose text changed.
     """

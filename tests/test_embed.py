@@ -70,6 +70,32 @@ def test_damaged_tuned_tensors_are_refused_with_the_fix(damage, message, tmp_pat
         Embedder(tmp_settings).load()
 
 
+def test_vectors_encoded_in_fixed_batches_depend_on_nothing_but_the_list(tmp_settings, monkeypatch):
+    """The index's segment vectors: under bfloat16 a vector moves with its batch, so only a vector from the very same batch is reused."""
+
+    def batch_sensitive(self, texts, show_progress=False):
+        vectors = np.zeros((len(texts), 4), dtype=np.float32)
+        vectors[:, 0] = [len(t) for t in texts]
+        vectors[:, 1] = len(texts)
+        return vectors
+
+    monkeypatch.setattr(Embedder, "encode", batch_sensitive)
+    monkeypatch.setattr(Embedder, "dimension", property(lambda self: 4))
+    embedder = Embedder(tmp_settings)
+    texts = [f"segment {'x' * i}" for i in range(10)]
+    vectors, encoded = embedder.encode_in_fixed_batches(texts, 4)
+    assert encoded == 10 and np.array_equal(vectors, np.vstack([batch_sensitive(None, texts[i : i + 4]) for i in (0, 4, 8)]))
+    # Questions encode a few texts at a time into the ordinary cache; none of those is taken.
+    embedder.encode_cached(texts[:1])
+    again, encoded = embedder.encode_in_fixed_batches(texts, 4)
+    assert encoded == 0 and np.array_equal(again, vectors)
+    # Another list re-encodes every chunk whose texts changed, even where a text's vector is cached.
+    shorter, encoded = embedder.encode_in_fixed_batches(texts[:9], 4)
+    assert encoded == 1 and np.array_equal(shorter[:8], vectors[:8]) and shorter[8, 1] == 1
+    with pytest.raises(ValueError, match="distinct"):
+        embedder.encode_in_fixed_batches([texts[0], texts[0]], 4)
+
+
 @pytest.mark.slow
 def test_embedder_training_is_seeded_and_its_tensors_load_over_the_base(tmp_path, monkeypatch, tmp_settings):
     from assistant.training.embedder import EmbedderTrainingConfig, batches, train_embedder

@@ -12,8 +12,8 @@ An answer is put together in steps, one module each:
 3. ``select``: the segments of as few provisions as answer the question.
 4. ``compose``: the quotes turned into cited sentences.
 
-This module ties them together and keeps the segment vectors, so a question
-embeds only what no earlier question did. Abstention (``assistant.answer.abstention``)
+This module ties them together; the segment vectors come from the index
+(``Index.segment_vectors``), so no question embeds a segment. Abstention (``assistant.answer.abstention``)
 is decided here for both answerers. What each rule did on the development questions, and what was tried
 and dropped: see docs/experiments.md, answer stage.
 """
@@ -79,7 +79,7 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-# Segments embedded for one question: of the top hit (all of them when it has no more), and of each
+# Segments scored for one question: of the top hit (all of them when it has no more), and of each
 # provision below it, which is quoted only for a question in two parts but counts towards support.
 SHORTLIST_PER_PROVISION = 16
 SHORTLIST_OTHER_PROVISIONS = 6
@@ -129,11 +129,11 @@ class ExtractiveAnswerer:
         return cached
 
     def _vectors(self, segments: list[Segment], batch: int = QUESTION_BATCH) -> np.ndarray:
-        """Embeddings of the segments: the index's (``segment_vectors``), else encoded once per process
-        (and once per machine through the embedder's cache).
+        """Embeddings of the segments: the index's (``segment_vectors``), else encoded once per process.
 
         With the index's vectors nothing is encoded here, so an answer never depends on
-        which questions came before it. Without them (an answerer built with no index), a question's segments are encoded in small batches of similar length:
+        which questions came before it. Without them (an answerer built with no index),
+        a question's segments are encoded in small batches of similar length:
         the embedder runs batches of up to 8 texts on one thread, which avoids
         two threads contending with other work on a busy machine, and similar
         lengths waste little on padding.
@@ -172,10 +172,10 @@ class ExtractiveAnswerer:
     def evidence(self, question: str, hits: list[Hit]) -> Evidence:
         """Score the segments of the top hits (and definitions the question names) against the question.
 
-        Only a shortlist is embedded: up to ``SHORTLIST_PER_PROVISION`` segments
+        Only a shortlist is scored: up to ``SHORTLIST_PER_PROVISION`` segments
         of the top hit and ``SHORTLIST_OTHER_PROVISIONS`` of each other provision,
-        those with the most question words, so a cold question (nothing cached
-        yet) costs a few dozen short encodings.
+        those with the most question words (so an answerer without the index's
+        vectors encodes a few dozen short texts for a cold question).
         """
         weights = self.term_weights
         q_terms = set(content_terms(question))

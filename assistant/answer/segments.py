@@ -226,7 +226,7 @@ def definition_segments(corpus: Corpus) -> list[tuple[str, Segment]]:
 
 
 def embedded_segment_texts(corpus: Corpus) -> list[str]:
-    """Every text the answer stage embeds: each in-force provision's segments and each definition, once, in the law's order.
+    """Every text the answer stage embeds, once: each in-force provision's segments in the law's order, then each definition.
 
     The index holds their vectors, computed in one fixed batching, so a segment's vector (and the
     answer) never depends on which questions were asked first (under bfloat16 a text's vector

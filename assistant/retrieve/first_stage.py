@@ -22,10 +22,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.bm25_text import bm25_tokens
 from assistant.corpus import Corpus
 from assistant.embed import Embedder
 from assistant.errors import InvalidQuestionError
-from assistant.bm25_text import bm25_tokens
 from assistant.index import Index
 from assistant.labels import provision_label
 from assistant.patterns import VET_MENTION_RE, provision_references

@@ -33,10 +33,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from assistant import patterns
+from assistant.bm25_text import stopwords
 from assistant.evaluation.bank import BANK_DIR
 from assistant.evaluation.gold import load_gold
 from assistant.evaluation.metrics import provision_level
-from assistant.bm25_text import stopwords
 from assistant.records import Passage, Provision, RerankerGroup, TrainingQuestion
 from assistant.retrieve.expansion import STAFF_VOCABULARY
 from assistant.training.train import passages_file
