@@ -303,7 +303,6 @@ class Embedder:
                 out[i] = found[key]
         return out, len(missing)
 
-
     def encode_in_fixed_batches(self, texts: list[str], chunk: int, on_progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
         """Vectors that depend on nothing but ``texts``: encoded in fixed chunks of the list; returns (vectors, how many were encoded).
 

@@ -40,7 +40,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--questions", type=Path, action="append", help="JSONL file(s) with a 'question' field (default: tests/data question sets)")
     bench.add_argument("--limit", type=int, default=0, help="time at most this many questions (0: all)")
     bench.add_argument("--warmup", type=int, default=3, help="untimed questions first, so model loading is not counted")
-    bench.add_argument("--cold", action="store_true", help="do not embed the answer segments first: time what a fresh start costs")
+    bench.add_argument("--cold", action="store_true", help="do not cut the answer segments and take their vectors first: time what a fresh start costs")
     bench.add_argument(
         "--empty-cache",
         action="store_true",
@@ -108,7 +108,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     if not args.cold:
         started = time.perf_counter()
         count = assistant.warm()
-        print(f"embedded {count} answer segments in {time.perf_counter() - started:.1f} s (cached on disk after the first run)", file=sys.stderr)
+        print(f"took {count} answer segments and their vectors from the index in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print(f"timing {len(questions)} questions (extractive, retrieval included)", file=sys.stderr)
     for question in questions[: args.warmup]:
         assistant.ask(question, mode="extractive")
