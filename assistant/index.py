@@ -60,7 +60,8 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
 # 5: the manifest records every file's sha256, verified on load.
 # 6: the answer stage's segment vectors (segments.npy, segments.json).
-FORMAT_VERSION = 6
+# 7: a list item's span ends before the words that close its list; four-letter labels ((gaab)) are units.
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

@@ -150,6 +150,45 @@ def test_roman_i_after_h_is_a_paragraph(act):
     assert "(2)(i)" in pinpoints and "(2)(h)(i)" not in pinpoints
 
 
+def _unit_holding(provision, words: str) -> str:
+    """The pinpoint of the most specific unit whose span holds ``words``, "" for the provision itself."""
+    at = provision.text.index(words)
+    holding = [u for u in provision.units if u.start <= at and at + len(words) <= u.end]
+    return max(holding, key=lambda u: u.start).pinpoint if holding else ""
+
+
+@pytest.mark.parametrize(
+    ("provision", "words", "pinpoint"),
+    [
+        # Words after a list that close it belong to the list's parent, not to its last item.
+        ("2.5.19", "the review committee may—", ""),
+        ("2.5.19", "by fraudulent, illegal or unfair means—", "(b)"),
+        ("2.4.17", "in accordance with a Ministerial Order.", ""),
+        ("2.3.11", "any buildings or grounds of any school", "(1)"),
+        ("5.8.3I", "a thing, document or device of a particular kind named", "(2)(b)"),
+        ("4.7.10", "Penalty: 20 penalty units", "(1)"),
+        # A list that goes on after such words keeps its kind: (iii) after "in the following circumstances—" is (e)(iii).
+        ("1.2.2", "in the following circumstances—", "(2)(e)"),
+        ("1.2.2", "the course of study is available", "(2)(e)(iii)"),
+        ("4.3.16", "(ii) is a school that is registered under this Act", "(3)(bb)(ii)"),
+        # A line introducing examples stays with the item it gives examples of.
+        ("2.1A.37", "Examples of matters that can be provided for under this paragraph", "(1)(a)"),
+        # (i) right after a paragraph introducing a list starts that list, not the paragraph after (h);
+        # a subparagraph after a repealed one ((vi), then (viii)) stays in its list.
+        ("2.6.46", "(i) undergo counselling", "(2)(h)(i)"),
+        ("2.6.46", "(ii) undertake and complete specified further education", "(2)(h)(ii)"),
+        ("4.2.2", "(i) accredited courses and qualifications", "(1)(i)(i)"),
+        ("4.2.2", "(viii) institutions approved to operate as Universities", "(1)(i)(viii)"),
+        ("5.2.1", "(iv) approved training agents", "(2)(d)(iv)"),
+        # Four-letter paragraph labels inserted by amendment.
+        ("4.2.2", "(gaab) exchange information and collaborate", "(1)(gaab)"),
+        ("4.2.2", "(gaac) work collaboratively with the Social Services Regulator", "(1)(gaac)"),
+    ],
+)
+def test_words_are_held_by_the_unit_a_lawyer_would_cite(act, provision, words, pinpoint):
+    assert _unit_holding(act[provision], words) == pinpoint
+
+
 def test_markup_never_leaks_into_ids_headings_labels_or_text(act):
     for provision in act.values():
         assert "*" not in provision.provision_id + provision.heading + provision.text

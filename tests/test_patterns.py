@@ -45,9 +45,55 @@ def test_roman_labels(label):
     assert p.is_roman(label)
 
 
-@pytest.mark.parametrize("label", ["a", "ab", "ca", "h", "nd"])
+@pytest.mark.parametrize("label", ["a", "ab", "ca", "h", "nd", "gaab"])
 def test_letter_labels_are_not_roman(label):
     assert not p.is_roman(label)
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("(1) A parent must enrol the child", "1"),
+        ("(1A) The Institute may", "1A"),
+        ("(gaa) promote the proper response", "gaa"),
+        ("(gaab) exchange information", "gaab"),
+        ("(iiia) if subsection (1)(f) applies", "iiia"),
+        ("(AB) the person", "AB"),
+        ("(abcde) too long for a label", None),
+        ("(a)no space after the label", None),
+    ],
+)
+def test_unit_labels(line, label):
+    match = p.UNIT_LABEL_RE.match(line)
+    assert (match["label"] if match else None) == label
+
+
+@pytest.mark.parametrize(
+    ("line", "introduces_examples"),
+    [
+        ("Examples of matters that can be provided for under this paragraph include—", True),
+        ("Example", True),
+        ("Penalty: 20 penalty units.", False),
+        ("the review committee may—", False),
+        ("See section 4.6A.6 for complaints by students if no approved scheme applies.", False),
+    ],
+)
+def test_examples_lines(line, introduces_examples):
+    assert bool(p.EXAMPLES_LINE_RE.match(line)) is introduces_examples
+
+
+@pytest.mark.parametrize(
+    ("line", "introduces_a_list"),
+    [
+        ("(h) impose conditions, limitations or restrictions on the registration of the teacher including a condition that the teacher—", True),
+        ("(i) maintain a State Register that includes––", True),
+        ("(1) In this Act:", True),
+        ("(g) the registration of the teacher has been obtained by fraud;", False),
+        ("(h) the Minister may determine; and", False),
+    ],
+)
+def test_lines_introducing_a_list(line, introduces_a_list):
+    assert bool(p.LIST_INTRODUCED_RE.search(line)) is introduces_a_list
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,23 @@ def test_a_lead_in_is_listed_with_the_paragraph_it_introduces(corpus):
     assert len(items) == 1 and "[1, 2]" in items[0] and "17 years of age—”" in items[0] and "to enrol the child" in items[0]
 
 
+def test_a_paragraph_ending_in_a_dash_is_not_listed_as_the_lead_in_of_another_paragraph(corpus):
+    """s 2.5.19(b) ends "—" because the words after its list follow; it does not introduce (e)(i)."""
+    quotes = [
+        "the review committee may—",
+        "(d) amend or cancel the student's grade",
+        "If a review committee is satisfied on the balance of probabilities that a student—",
+        "(b) has obtained an assessment by the Authority by fraudulent, illegal or unfair means—",
+        "(i) amend or cancel the student's grade",
+    ]
+    citations = [cite(corpus, "etra-2006", "2.5.19", q) for q in quotes]
+    assert [c.label for c in citations] == ["s 2.5.19", "s 2.5.19(d)", "s 2.5.19", "s 2.5.19(b)", "s 2.5.19(e)(i)"]
+    answer = Answer(question="q", text="Under s 2.5.19: “…” [1] … “…” [2] … [5].", citations=citations, short_answer="The committee may amend the grade [2].")
+    html = render_answer(corpus, answer, 0)
+    items = re.findall(r"<li>.*?</li>", html[html.index('class="cites"'):], re.DOTALL)
+    assert ["[1, 2]" in items[0], "[3, 4]" in items[1], "[5]" in items[2]] == [True, True, True] and len(items) == 3
+
+
 def test_an_abstention_says_why_in_staff_words_with_no_figures(corpus, assistant):
     answer = assistant.ask("When are the school holidays?").model_copy(
         update={"abstain_kind": "not_in_sources", "abstain_reason": "Neither the Act nor the VET clusters policy page says this.", "abstain_detail": "unanswerable probability 0.71, threshold 0.48"}

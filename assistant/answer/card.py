@@ -30,7 +30,9 @@ def lead_sentence(answer: Answer) -> tuple[str, set[int]]:
 
 
 def quote_groups(answer: Answer, skip: set[int] = frozenset()) -> list[list[int]]:
-    """The citations to list beneath, each once, as groups of indexes: a lead-in joins the quote after it from the same provision."""
+    """The citations to list beneath, each once, as groups of indexes: a lead-in joins the quote after it from the
+    same provision when that quote lies in the lead-in's unit ("(b) … unfair means—" leads into the words after
+    its list, not into (e))."""
     groups: list[list[int]] = []
     for i, citation in enumerate(answer.citations):
         if i in skip:
@@ -42,6 +44,7 @@ def quote_groups(answer: Answer, skip: set[int] = frozenset()) -> list[list[int]
             and before is not None
             and (before.document_id, before.provision_id) == (citation.document_id, citation.provision_id)
             and LEAD_IN_END_RE.search(before.quote.rstrip())
+            and citation.pinpoint.startswith(before.pinpoint)
         )
         if joins:
             groups[-1].append(i)

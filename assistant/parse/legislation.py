@@ -303,28 +303,36 @@ def _roman_value(label: str) -> int:
     return total
 
 
-def _classify(label: str, stack: list[tuple[int, str, Unit]]) -> str:
-    """Decide a label's kind from its shape and, for (i), (v), (x), from its neighbours."""
+def _classify(label: str, open_units: list[tuple[int, Unit]], after_lead_in: bool = False) -> str:
+    """Decide a label's kind from its shape and, for (i), (v), (x), from its neighbours: (i) right after a
+    line introducing a list ("(h) impose conditions … that the teacher—") starts that list."""
     if label[0].isdigit():
         return "subsection"
     if label.isupper():
         return "subsubparagraph"
     if not p.is_roman(label):
         return "paragraph"
-    last_sub = next((u.label for lvl, _, u in reversed(stack) if lvl == _LEVEL["subparagraph"]), None)
-    last_para = next((u.label for lvl, _, u in reversed(stack) if lvl == _LEVEL["paragraph"]), None)
+    if label == "i" and after_lead_in and open_units and open_units[-1][0] == _LEVEL["paragraph"]:
+        return "subparagraph"
+    last_sub = next((u.label for lvl, u in reversed(open_units) if lvl == _LEVEL["subparagraph"]), None)
+    last_para = next((u.label for lvl, u in reversed(open_units) if lvl == _LEVEL["paragraph"]), None)
     if last_sub and _roman_value(label) in (_roman_value(last_sub), _roman_value(last_sub) + 1):
         return "subparagraph"
     if last_para and (ord(label[0]) == ord(last_para[0]) + 1 or label.startswith(last_para)):
         return "paragraph"
     if last_para and _roman_value(label) == 1:
         return "subparagraph"
+    if last_sub and _roman_value(label) > _roman_value(last_sub):
+        return "subparagraph"  # the next after a repealed one: (viii) after (vi)
     return "paragraph"
 
 
 def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, schedule_items: bool) -> list[Unit]:
-    stack: list[tuple[int, str, Unit]] = []  # (level, pinpoint piece, unit)
+    stack: list[tuple[int, str, int]] = []  # (level, pinpoint piece, index into found)
     found: list[tuple[int, Unit]] = []
+    closed_at: dict[int, int] = {}  # index into found -> where words closing its list begin
+    last_closed: int | None = None
+    previous_labelled, previous_line = False, ""
     for (raw, clean), offset in zip(law_lines, offsets):
         definition = p.DEFINITION_RE.match(raw)
         label_match = p.UNIT_LABEL_RE.match(clean)
@@ -334,22 +342,34 @@ def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, 
             kind, label, piece = "definition", term, f' "{term}"'
         elif label_match:
             label = label_match["label"]
-            kind = _classify(label, stack)
+            # A list that goes on after such words ("in the following circumstances—" then (iii)) keeps its kind.
+            open_units = [found[i] for _, _, i in stack] + ([found[last_closed]] if last_closed is not None else [])
+            kind = _classify(label, open_units, after_lead_in=bool(p.LIST_INTRODUCED_RE.search(previous_line)))
             piece = f"({label})"
         elif item_match:
             label, kind, piece = item_match.group(1), "item", f" item {item_match.group(1)}"
         else:
+            # Words right after a list item that close its list ("the review committee may—" after
+            # (b), "in accordance with a Ministerial Order.", a penalty) belong to the list's parent.
+            if stack and stack[-1][0] >= _LEVEL["paragraph"] and previous_labelled and not p.EXAMPLES_LINE_RE.match(clean):
+                last_closed = stack.pop()[2]
+                closed_at[last_closed] = offset - 1
+            previous_labelled, previous_line = False, clean
             continue
+        previous_labelled, previous_line = True, clean
         level = _LEVEL.get(kind, 1)
         while stack and stack[-1][0] >= level:
             stack.pop()
         pinpoint = ("".join(s[1] for s in stack) + piece).strip()
         unit = Unit(label=label, kind=kind, pinpoint=pinpoint, start=offset, end=text_len, term=term if kind == "definition" else None)  # type: ignore[arg-type]
-        stack.append((level, piece, unit))
+        stack.append((level, piece, len(found)))
         found.append((level, unit))
+        last_closed = None
     units: list[Unit] = []
     for i, (level, unit) in enumerate(found):
         end = next((u.start - 1 for lvl, u in found[i + 1 :] if lvl <= level), text_len)
+        if i in closed_at:
+            end = min(end, closed_at[i])
         units.append(unit.model_copy(update={"end": max(end, unit.start)}))
     return units
 

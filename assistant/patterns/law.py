@@ -18,10 +18,15 @@ CLAUSE_NUMBER = r"\d+[A-Z]*(?:\.\d+)?"
 
 # Labels of subdivisions inside a provision.
 SUBSECTION_LABEL = r"\d+[A-Z]*"  # (1), (1A), (2B)
-PARAGRAPH_LABEL = r"[a-z]{1,3}"  # (a), (ab), (nd); also roman (i), (iia) decided by context
+PARAGRAPH_LABEL = r"[a-z]{1,4}"  # (a), (ab), (nd), (gaab); also roman (i), (iia) decided by context
 SUBSUB_LABEL = r"[A-Z]{1,2}"  # (A), (AB)
 UNIT_LABEL_RE = re.compile(rf"^\((?P<label>{SUBSECTION_LABEL}|{PARAGRAPH_LABEL}|[ivxl]+[a-z]?|{SUBSUB_LABEL})\)\s+")
 ROMAN_RE = re.compile(r"^(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})[a-h]?$")
+# A line introducing examples of the list item above it ("Examples of matters that can be provided for
+# under this paragraph include—"): part of that item, unlike other unlabelled words after a list.
+EXAMPLES_LINE_RE = re.compile(r"^Examples?\b")
+# A line that introduces a list below it ends in a dash ("—", or "––" in a few amended provisions) or a colon.
+LIST_INTRODUCED_RE = re.compile(r"[—–:]\s*$")
 
 # Table of contents lines end with a page number.
 TOC_LINE_RE = re.compile(r"^(?P<entry>.+?)\s+(?P<page>\d+)$")
