@@ -61,7 +61,8 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 5: the manifest records every file's sha256, verified on load.
 # 6: the answer stage's segment vectors (segments.npy, segments.json).
 # 7: a list item's span ends before the words that close its list; four-letter labels ((gaab)) are units.
-FORMAT_VERSION = 7
+# 8: an image the export lost ("![]()") reads as a bracketed note.
+FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

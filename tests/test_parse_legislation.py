@@ -192,8 +192,14 @@ def test_words_are_held_by_the_unit_a_lawyer_would_cite(act, provision, words, p
 def test_markup_never_leaks_into_ids_headings_labels_or_text(act):
     for provision in act.values():
         assert "*" not in provision.provision_id + provision.heading + provision.text
+        assert "![" not in provision.text and "](" not in provision.text
         assert all("*" not in u.label for u in provision.units)
     assert act["1.1.3A"].heading == "Meaning of category A offence"
+
+
+def test_an_image_the_export_lost_is_named_where_it_stood(act):
+    assert f"the formula—\n{p.IMAGE_PLACEHOLDER}\nwhere—" in act["2.7.4"].text
+    assert f"the following formula—\n{p.IMAGE_PLACEHOLDER} where—" in act["5.7A.21"].text
 
 
 def test_repealed_sections_are_marked(act):

@@ -554,3 +554,18 @@ def test_questions_name_the_state_for_training(question, variant, named):
 @pytest.mark.parametrize(("text", "names"), [("in Victoria", True), ("a Victorian school", True), ("in Vic", True), ("VIT registration", False), ("a victim", False)])
 def test_state_named(text, names):
     assert bool(p.STATE_NAMED_RE.search(text)) is names
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("***compulsory school age*** means", "compulsory school age means"),
+        ("the formula—", "the formula—"),
+        ("![]()", p.IMAGE_PLACEHOLDER),
+        ("![]() where—", f"{p.IMAGE_PLACEHOLDER} where—"),
+        ("![formula](media/image1.png)", p.IMAGE_PLACEHOLDER),
+        ("A  is   the amount", "A is the amount"),
+    ],
+)
+def test_strip_markup(raw, clean):
+    assert p.strip_markup(raw) == clean

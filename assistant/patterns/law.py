@@ -59,6 +59,9 @@ PLACEHOLDER_LINE_RE = re.compile(r"^[\s*]+$")
 
 # Markdown emphasis in the export: ***term***, **Act name**, *term*.
 MARKUP_RE = re.compile(r"\*+")
+# An image the export kept only as empty markdown ("![]()": the formulas of ss 2.7.4 and 5.7A.21), and what staff read instead.
+IMAGE_MARKUP_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+IMAGE_PLACEHOLDER = "[an image in the Act, not reproduced here: see the authorised version]"
 SPACES_RE = re.compile(r"[ \t\u00a0]+")
 
 # A Part number: 2.4, 2.1A, 2A.1.
@@ -104,8 +107,8 @@ VET_MENTION_RE = re.compile(r"\bVET\b|\bclusters?\b|vocational", re.IGNORECASE)
 
 
 def strip_markup(text: str) -> str:
-    """Remove markdown emphasis and collapse runs of spaces, keeping line breaks."""
-    return SPACES_RE.sub(" ", MARKUP_RE.sub("", text)).strip()
+    """Remove markdown emphasis, name an image the export lost, and collapse runs of spaces, keeping line breaks."""
+    return SPACES_RE.sub(" ", MARKUP_RE.sub("", IMAGE_MARKUP_RE.sub(IMAGE_PLACEHOLDER, text))).strip()
 
 
 def normalise_heading(text: str) -> str:
