@@ -60,8 +60,7 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
 # 5: the manifest records every file's sha256, verified on load.
 # 6: the answer stage's segment vectors (segments.npy, segments.json).
-# 7: a list item's span ends before the words that close its list; four-letter labels ((gaab)) are units.
-# 8: an image the export lost ("![]()") reads as a bracketed note.
+# 7: a list item ends before the words closing its list, (gaab) is a unit; 8: a lost image ("![]()") is a note.
 FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
