@@ -20,7 +20,9 @@ from assistant.answer.lexical import TermWeights, content_terms, stem
 from assistant.answer.questions import (
     acronyms_of,
     asked_terms,
+    is_multi_part,
     missing_fact,
+    second_part,
     unknown_names,
 )
 from assistant.answer.segments import definition_segments, embedded_segment_texts, segments_of
@@ -112,6 +114,26 @@ def test_definitions_are_indexed_by_term_longest_first_and_cut_to_the_definition
 # --- what a question asks ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("question", "multi"),
+    [
+        ("Who has to sign off on the placement, and does the student get paid?", True),
+        ("What is a TAFE and how should VET clusters work with TAFEs?", True),
+        ("Who appoints them? How long do they serve?", True),
+        ("Before an ongoing safety order is made, how long do they get to put their side?", False),
+        ("Can the school and the attendance officer do anything about it?", False),
+    ],
+)
+def test_questions_in_two_parts_are_recognised(question, multi):
+    assert is_multi_part(question) is multi
+
+
+def test_the_second_part_of_a_two_part_question_is_split_off():
+    assert second_part("Who has to sign off on the placement, and does the student get paid?") == "does the student get paid?"
+    assert second_part("Who appoints them? How long do they serve?") == "How long do they serve?"
+    assert second_part("Who appoints school attendance officers?") is None
+
+
 def test_the_term_a_question_asks_about_is_found():
     assert "overseas student" in asked_terms("Who counts as an 'overseas student' under the Act?")
     assert any("category a offence" in t for t in asked_terms("What is a category A offence?"))
@@ -190,9 +212,9 @@ def test_word_overlap_weighs_rare_words_more():
 # --- abstention, given the evidence ------------------------------------------------------------
 
 
-def scored(segment, score, *, has_number=False):
+def scored(segment, score, *, has_number=False, second_part_score=None):
     """A segment scored by hand; its similarity to the question is its score."""
-    return Scored(segment, semantic=score, lexical=0.0, prior=0.0, score=score, has_number=has_number)
+    return Scored(segment, semantic=score, lexical=0.0, prior=0.0, score=score, has_number=has_number, second_part_score=second_part_score)
 
 
 def evidence_of(question, hits, ranked, *, wants_number=False, **signals):
@@ -251,14 +273,16 @@ def test_a_second_provision_is_quoted_only_when_too_close_to_call(corpus, act, o
     assert [c.segment.provision.provision_id for c in chosen] == provisions
 
 
-def test_a_question_in_two_parts_still_quotes_one_provision_unless_too_close_to_call(corpus, act):
-    """Quoting the provision that best answered a second part added a wrong citation far more often than a
-    right one on the question bank (docs/experiments.md, answer stage)."""
+@pytest.mark.parametrize(("other_part_score", "provisions"), [(0.25, ["2.1.1", "2.6.21"]), (0.15, ["2.1.1"])])
+def test_a_two_part_question_quotes_the_provision_that_answers_its_second_part(corpus, act, other_part_score, provisions):
     hits = hits_for(corpus, ("etra-2006", "2.1.1"), ("etra-2006", "2.6.21"))
-    ranked = [scored(segments_of(act["2.1.1"])[0], 0.60), scored(segments_of(act["2.6.21"])[0], 0.45)]
+    ranked = [
+        scored(segments_of(act["2.1.1"])[0], 0.60, second_part_score=0.30),
+        scored(segments_of(act["2.6.21"])[0], 0.30, second_part_score=other_part_score),
+    ]
     question = "Who must enrol the child, and does the Institute charge teachers a fee?"
     chosen = select_segments(evidence_of(question, hits, ranked), max_answer_sentences=4)
-    assert [c.segment.provision.provision_id for c in chosen] == ["2.1.1"]
+    assert [c.segment.provision.provision_id for c in chosen] == provisions
 
 
 # --- composition, on segments chosen by hand ------------------------------------------------------

@@ -171,6 +171,29 @@ def test_questions_asking_what_a_term_covers(question, definitional):
 
 
 @pytest.mark.parametrize(
+    ("question", "second_part_starts"),
+    [
+        ("Who has to sign off on the placement, and does the student get paid?", "and does"),
+        ("Is it the principal or must the council decide?", "or must"),
+        ("What is a TAFE and how should VET clusters work with TAFEs?", "and how"),
+        ("Can the school and the attendance officer do anything about it?", None),
+        ("Before an ongoing safety order is made, how long do they get?", None),
+    ],
+)
+def test_where_the_second_part_of_a_question_starts(question, second_part_starts):
+    m = p.MULTI_PART_RE.search(question)
+    assert (m.group(0) if m else None) == second_part_starts
+
+
+@pytest.mark.parametrize(
+    ("part", "without_joiner"),
+    [("and does the student get paid?", "does the student get paid?"), ("But can they?", "can they?"), ("Android tablets?", "Android tablets?")],
+)
+def test_the_joining_word_of_a_second_part(part, without_joiner):
+    assert p.LEADING_CONJUNCTION_RE.sub("", part) == without_joiner
+
+
+@pytest.mark.parametrize(
     ("question", "quoted"),
     [
         ("Who counts as an 'overseas student' under the Act?", ["overseas student"]),

@@ -36,6 +36,8 @@ class Scored:
     prior: float
     score: float
     has_number: bool
+    # For a question in two parts: the score against its second part alone.
+    second_part_score: float | None = None
 
 
 def score_segment(segment: Segment, semantic: float, lexical: float, prior: float, wants_number: bool) -> Scored:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -40,11 +41,19 @@ from assistant.answer.compose import (
     delegated_answer,
     delegation_in,
 )
-from assistant.answer.evidence import Evidence, Scored, score_segment
+from assistant.answer.evidence import (
+    LEXICAL_WEIGHT,
+    PRIOR_WEIGHT,
+    SEMANTIC_WEIGHT,
+    Evidence,
+    Scored,
+    score_segment,
+)
 from assistant.answer.lexical import TermWeights, content_terms, content_words
 from assistant.answer.questions import (
     acronyms_of,
     missing_fact,
+    second_part,
     unknown_names,
 )
 from assistant.answer.segments import Segment, definition_segments, segments_of
@@ -71,7 +80,7 @@ class Encoder(Protocol):
 
 
 # Segments scored for one question: of the top hit (all of them when it has no more), and of each
-# provision below it, which is quoted only when too close to call but counts towards support.
+# provision below it, which is quoted only for a question in two parts but counts towards support.
 SHORTLIST_PER_PROVISION = 16
 SHORTLIST_OTHER_PROVISIONS = 6
 # Texts per encoding call for one question: the embedder runs up to 8 on one thread (see ``_vectors``).
@@ -200,6 +209,21 @@ class ExtractiveAnswerer:
         q_vec = self.encoder.encode([question])[0]
         semantic = self._vectors([seg for seg, _, _ in pool]) @ q_vec
         ranked = [score_segment(seg, float(sem), lex, prior, wants_number) for (seg, lex, prior), sem in zip(pool, semantic, strict=True)]
+        second = second_part(question)
+        if second:
+            # Each part may rest on a different provision: score every segment against the second part too.
+            second_terms = set(content_terms(second))
+            vectors = self._vectors([seg for seg, _, _ in pool])
+            second_sem = vectors @ self.encoder.encode([second])[0]
+            ranked = [
+                replace(
+                    r,
+                    second_part_score=SEMANTIC_WEIGHT * float(sem2)
+                    + LEXICAL_WEIGHT * weights.overlap(second_terms, f"{r.segment.provision.heading} {r.segment.reading_text}")
+                    + PRIOR_WEIGHT * r.prior,
+                )
+                for r, sem2 in zip(ranked, second_sem, strict=True)
+            ]
         ranked.sort(key=lambda s: -s.score)
         definitions = self._named_definitions(question, q_vec, q_terms)
         return Evidence(question, hits, ranked, wants_number, definitions, **signals)

@@ -1,8 +1,8 @@
-"""What a question asks: a term's meaning, a kind of fact, or something the law never names.
+"""What a question asks: a second part, a term's meaning, a kind of fact, or something the law never names.
 
-Read from the question's wording alone, so the answerer can add the definition
-that was asked for, and abstain when the law cannot hold the answer whatever its
-similarity to the question.
+Read from the question's wording alone, so the answerer can tell a question in
+two parts from one, add the definition that was asked for, and abstain when the
+law cannot hold the answer whatever its similarity to the question.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from assistant.patterns import (
     CAPITALISED_RUN_RE,
     FACT_ASKED,
     FACT_PRESENT,
+    LEADING_CONJUNCTION_RE,
+    MULTI_PART_RE,
     PROPER_NAME_RE,
     QUOTED_TERM_RE,
     SENTENCE_START_BEFORE_RE,
@@ -26,6 +28,20 @@ def asked_terms(question: str) -> list[str]:
     return [m.group(1).strip().lower() for m in QUOTED_TERM_RE.finditer(question)] + [
         m.group(1).strip().lower() for m in ASKED_TERM_RE.finditer(question)
     ]
+
+
+def second_part(question: str) -> str | None:
+    """The second question of a question in two parts ("does the student get paid?"), or None."""
+    m = MULTI_PART_RE.search(question)
+    if m is None:
+        parts = [p.strip() for p in question.split("?") if p.strip()]
+        return parts[-1] + "?" if len(parts) > 1 else None
+    return LEADING_CONJUNCTION_RE.sub("", question[m.start() :]).strip() or None
+
+
+def is_multi_part(question: str) -> bool:
+    """True for a question that asks two things, which may need two provisions to answer."""
+    return question.count("?") > 1 or bool(MULTI_PART_RE.search(question))
 
 
 def missing_fact(question: str, evidence_text: str) -> str | None:

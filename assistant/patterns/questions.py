@@ -123,6 +123,14 @@ NUMBER_QUESTION_RE = re.compile(
 NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|sixteen|seventeen|eighteen|twenty|thirty|sixty|ninety|hundred"
 # The question asks what a term means or who/what it covers.
 DEFINITIONAL_RE = re.compile(r"\b(?:mean|means|meaning|defin\w*|count(?:s|ed)? as|includ\w*|considered|regarded as|who is a|what is a|what is an|what counts)\b", re.IGNORECASE)
+# Where a second question joined by "and"/"or"/"but" starts ("..., and does the student get paid?");
+# a comma alone does not count: "Before an order is made, how long do they get?" asks one thing.
+MULTI_PART_RE = re.compile(
+    r"\b(?:and|or|but)\s+(?:what|who|whom|how|when|where|which|why|can|could|does|do|did|is|are|must|should|will|may|has|have)\b",
+    re.IGNORECASE,
+)
+# The joining word at the start of a question's second part ("and does ...").
+LEADING_CONJUNCTION_RE = re.compile(r"^(?:and|or|but)\s+", re.IGNORECASE)
 # A quoted term, in straight or curly quotes: 'overseas student' (group 1: the term).
 QUOTED_TERM_RE = re.compile(r"['‘\"“]([^'’\"”?]{2,60})['’\"”]")
 # The words after "what is a", "meaning of", "count as" and the like, up to the end of the clause (group 1).
