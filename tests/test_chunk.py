@@ -63,6 +63,15 @@ def test_split_passages_keep_their_subsection_lead_in(passages):
     assert wwc.embed_text.startswith("ETRA s 2.6.9 Registration as a teacher")
 
 
+def test_words_closing_a_list_are_read_with_the_item_before_them(passages):
+    """The note after s 2.6.9(1A)(c) belongs to (1A), but a passage of the lead-in and the note alone would take
+    the WWC exclusion ground away from the passage it is found by."""
+    note = next(p for p in passages if p.provision_id == "2.6.9" and "Under section 2.6.14A" in p.text)
+    assert "(c) the applicant has been given a WWC exclusion." in note.text
+    closing = next(p for p in passages if p.provision_id == "2.5.19" and "the review committee may—" in p.text)
+    assert "(b) has obtained an assessment by the Authority" in closing.text
+
+
 def test_passage_ids_are_stable_across_runs(corpus, count_tokens, passages):
     again = chunk(corpus.provisions, Settings(), count_tokens, {d.info.id: d.info.short_name for d in corpus.documents})
     assert [(p.passage_id, p.start, p.end) for p in again] == [(p.passage_id, p.start, p.end) for p in passages]
