@@ -25,8 +25,6 @@ from assistant.settings import Settings
 # index built by an older chunker is refused rather than silently mixed.
 CHUNKER_VERSION = 2
 
-# Units whose list can be closed by unlabelled words after it.
-LIST_ITEM_KINDS = ("paragraph", "subparagraph", "subsubparagraph")
 _LINE_RE = re.compile(r"\n+")
 _SENTENCE_RE = re.compile(r"(?<=[.;:—])\s+")
 _WORD_RE = re.compile(r"\s+")
@@ -113,11 +111,11 @@ class _Chunker:
             child = self.units[k]
             if self.text[cursor : child.start].strip():
                 out.extend(self.split_leaf(cursor, child.start, child_lead, term))
-            # Words that close a list ("the review committee may—", a note) belong to the list's parent, but a
-            # passage reads them with the item before them: alone under the lead-in they make a passage of little
-            # else, and the item they follow loses the passage it is found by.
+            # Words between a unit and the next are those that close a list ("the review committee may—", a note):
+            # they belong to the list's parent, but a passage reads them with the item before them, since alone
+            # under the lead-in they make a passage of little else and the item loses the passage it is found by.
             following = self.units[kids[n + 1]].start if n + 1 < len(kids) else end
-            child_end = following if child.kind in LIST_ITEM_KINDS and self.text[child.end : following].strip() else child.end
+            child_end = following if self.text[child.end : following].strip() else child.end
             out.extend(self.blocks(k, child.start, child_end, child_lead, term))
             cursor = child_end
         if self.text[cursor:end].strip():
