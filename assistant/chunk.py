@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.labels import provision_label
+from assistant.patterns import without_placeholders
 from assistant.records import Passage, Provision, Unit
 from assistant.settings import Settings
 
@@ -80,8 +81,8 @@ class _Chunker:
         return any(self.units[c].kind == "definition" or self._contains_definition(c) for c in self.tree.get(i, []))
 
     def embed_text(self, lead: str, start: int, end: int) -> str:
-        body = self.text[start:end].strip()
-        return "\n".join(part for part in (self.head, lead, body) if part)
+        body = without_placeholders(self.text[start:end]).strip()
+        return "\n".join(part for part in (self.head, without_placeholders(lead), body) if part)
 
     def fits(self, lead: str, start: int, end: int) -> bool:
         return self.count(self.embed_text(lead, start, end)) <= self.max

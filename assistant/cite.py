@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from assistant.corpus import Corpus
 from assistant.labels import provision_label
+from assistant.patterns import LOST_LEAD_IN_NOTE, LOST_LEAD_IN_PLACEHOLDER
 from assistant.records import Citation, Provision, Unit
 
 # An inline citation marker: "[1]", "[2]", or several in one bracket "[1, 3]".
@@ -97,7 +98,19 @@ def cite_span(corpus: Corpus, provision: Provision, start: int, end: int, focus:
         document_title=info.title,
         version=info.version,
         as_at=info.as_at,
+        note=LOST_LEAD_IN_NOTE if _lead_in_lost(provision, unit) else None,
     )
+
+
+def _lead_in_lost(provision: Provision, unit: Unit | None) -> bool:
+    """Whether the list holding ``unit`` opens with a placeholder for words the export lost (``parse.lost_lead_ins``):
+    the unit's subsection begins with one, or, with no subsection, the provision does."""
+    text = provision.text
+    if unit is None:
+        return False
+    outer = [u for u in provision.units if u.kind == "subsection" and u.start <= unit.start and unit.end <= u.end]
+    first_line = text[outer[0].start :].split("\n", 1)[0] if outer else text.split("\n", 1)[0]
+    return unit.kind != "subsection" and LOST_LEAD_IN_PLACEHOLDER in first_line
 
 
 def cite(corpus: Corpus, document_id: str, provision_id: str, quote: str) -> Citation | None:

@@ -58,10 +58,10 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 2: Division headings printed in the body but missing from the contents (Part 2.7) are paths, not text.
 # 3: a schedule clause heading printed in bold (Sch 6 cl 9) starts its own clause.
 # 4: the written staff questions' vectors (questions.npy) for the second stage's question memory.
-# 5: the manifest records every file's sha256, verified on load.
-# 6: the answer stage's segment vectors (segments.npy, segments.json).
+# 5: the manifest records every file's sha256, verified on load; 6: the answer stage's segment vectors.
 # 7: a list item ends before the words closing its list, (gaab) is a unit; 8: a lost image ("![]()") is a note.
-FORMAT_VERSION = 8
+# 9: a list whose lead-in the export lost gets a placeholder lead-in (never embedded) and its subsection; (ib) after (ia).
+FORMAT_VERSION = 9
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

@@ -132,6 +132,10 @@ class Citation(Record):
     document_title: str
     version: str
     as_at: str
+    note: str | None = Field(
+        default=None,
+        description="What staff should know that the law's words cannot say: the words introducing the quote's list are missing from the source copy.",
+    )
 
 
 class RetrievedProvision(Record):

@@ -27,10 +27,10 @@ from assistant.answer.questions import (
 )
 from assistant.answer.segments import definition_segments, embedded_segment_texts, segments_of
 from assistant.answer.select import select_segments
-from assistant.cite import split_sentences
+from assistant.cite import cite, split_sentences
 from assistant.labels import provision_label
 from assistant.models import text_sha256
-from assistant.patterns import HAS_NUMBER_RE
+from assistant.patterns import HAS_NUMBER_RE, LOST_LEAD_IN_NOTE, LOST_LEAD_IN_PLACEHOLDER
 from assistant.question import asked_part
 from assistant.records import Hit
 from assistant.settings import Settings
@@ -78,6 +78,20 @@ def test_an_answer_quotes_every_lead_in_above_a_subparagraph_as_its_own_citation
     assert text.startswith("Under s 2.3.6(3)(c)(iii) of the Act: “(3) A school council does not have the power to do any of the following—” [1] … “(c) unless")
     assert [c.label for c in citations] == ["s 2.3.6(3)", "s 2.3.6(3)(c)", "s 2.3.6(3)(c)(iii)"]
     assert all(c.quote in act["2.3.6"].text for c in citations)
+
+
+def test_a_list_whose_lead_in_the_export_lost_says_so_and_never_quotes_the_placeholder(corpus, act, weights):
+    # s 2.2.13's "(2) … does not apply to—" is lost: (a) is not the entitlement in (1) read on, and staff are told words are missing.
+    seg = segment_with(act["2.2.13"], "(a) a special school")
+    assert seg.text == "(a) a special school or other school providing solely for students with disabilities"
+    assert LOST_LEAD_IN_PLACEHOLDER not in seg.reading_text and "missing" not in seg.embed_text()
+    chosen = [scored(seg, 0.5)]
+    question = "Does every child nearby have a right to enrol at our special school?"
+    text, citations = compose(corpus, weights, evidence_of(question, [], chosen), chosen)
+    assert text == f"Under s 2.2.13(2)(a) of the Act: {LOST_LEAD_IN_NOTE} … “(a) a special school or other school providing solely for students with disabilities” [1]."
+    assert [(c.label, c.note) for c in citations] == [("s 2.2.13(2)(a)", LOST_LEAD_IN_NOTE)]
+    assert not any(LOST_LEAD_IN_NOTE in c.quote for c in citations)
+    assert cite(corpus, "etra-2006", "2.2.13", "(1) A child of compulsory school age is entitled").note is None
 
 
 def test_a_penalty_keeps_the_duty_it_punishes(act):

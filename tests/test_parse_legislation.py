@@ -10,6 +10,7 @@ from assistant import patterns as p
 from assistant.corpus import load_corpus
 from assistant.errors import CorpusError
 from assistant.parse.legislation import load_act, parse_act
+from assistant.parse.lost_lead_ins import restore_lost_lead_ins
 from assistant.settings import Settings
 
 ACT_FILE = Settings().corpus_manifest.parent / "education-and-training-reform-act-2006.json"
@@ -183,6 +184,20 @@ def _unit_holding(provision, words: str) -> str:
         # Four-letter paragraph labels inserted by amendment.
         ("4.2.2", "(gaab) exchange information and collaborate", "(1)(gaab)"),
         ("4.2.2", "(gaac) work collaboratively with the Social Services Regulator", "(1)(gaac)"),
+        # A paragraph inserted after one inserted itself: (ib) after (ia) is the next paragraph, not inside (ia).
+        ("2.5.3", "(ib) develop and maintain standards for measuring and reporting on early childhood", "(2)(ib)"),
+        ("2.5.3", "(ic) arrange for other persons, bodies or agencies to conduct assessments", "(2)(ic)"),
+        # A list whose opening words the export lost is not read into the subsection above it: its
+        # subsection is the one the history notes name ("S. 2.6.7(2)(b) amended"), or the gap leaves.
+        ("2.6.7", "(a) made in the form approved by the Institute", "(2)(a)"),
+        ("2.6.7", "(vi) the fee fixed by the Minister for the national criminal history check", "(2)(b)(vi)"),
+        ("4.7.7", "(c) the University of Divinity", "(2)(c)"),
+        ("2.2.13", "(a) a special school or other school providing solely for students with disabilities", "(2)(a)"),
+        ("4.8.1", "(a) the day on which the decision is made", "(2)(a)"),
+        ("3.1.11", "(a) create a TAFE institute", "(1)(a)"),
+        ("3.3.28", "(a) change the name of AMES Australia", "(1)(a)"),
+        ("6.1.31", "(a) all rights, assets, liabilities and obligations", "(3)(a)"),
+        ("5.8.28", "(a) maintain a register of undertakings", "(a)"),
     ],
 )
 def test_words_are_held_by_the_unit_a_lawyer_would_cite(act, provision, words, pinpoint):
@@ -200,6 +215,44 @@ def test_markup_never_leaks_into_ids_headings_labels_or_text(act):
 def test_an_image_the_export_lost_is_named_where_it_stood(act):
     assert f"the formula—\n{p.IMAGE_PLACEHOLDER}\nwhere—" in act["2.7.4"].text
     assert f"the following formula—\n{p.IMAGE_PLACEHOLDER} where—" in act["5.7A.21"].text
+
+
+@pytest.mark.parametrize(
+    ("lines", "notes", "inserted"),
+    [
+        # The one number the gap between subsections leaves.
+        (["(1) A.", "(1A) B.", "(a) c;", "(b) d.", "(2A) E."], [], "(2)"),
+        (["(a) c;", "(b) d.", "(2) E."], [], "(1)"),
+        (["(1) A.", "(2) B.", "(a) c;", "(4) E."], [], "(3)"),
+        # After the last subsection, the next number.
+        (["(1) A.", "(a) c;", "(b) d."], [], "(2)"),
+        # The history notes name the list's subsection where the gap leaves two.
+        (["(1) A.", "(a) c;", "(b) d.", "(4) E."], ["S. 9.9.9(3)(b) amended by No. 1/2020 s. 2."], "(3)"),
+        # A subsection the notes say was repealed is not the list's.
+        (["(a) c;", "(b) d.", "(3) E."], ["S. 9.9.9(2) repealed by No. 1/2020 s. 2."], "(1)"),
+        # Notes about another section say nothing here.
+        (["(a) c;", "(b) d.", "(3) E."], ["S. 9.9.8(2) repealed by No. 1/2020 s. 2."], ""),
+        # No subsections at all: the lead-in without a number.
+        (["(a) c;", "(b) d."], [], ""),
+        # A list its lead-in introduces is left alone.
+        (["(1) A.", "(2) The Minister may—", "(a) c;", "(b) d."], [], None),
+        (["(1) The following apply:", "(a) c;"], [], None),
+    ],
+)
+def test_a_list_whose_lead_in_was_lost_gets_a_placeholder_and_the_subsection_the_act_allows(lines, notes, inserted):
+    restored = [clean for _, clean in restore_lost_lead_ins([(line, line) for line in lines], notes, "9.9.9")]
+    added = [line for line in restored if p.LOST_LEAD_IN_PLACEHOLDER in line]
+    if inserted is None:
+        assert restored == lines
+    else:
+        assert added == [f"{inserted} {p.LOST_LEAD_IN_PLACEHOLDER}".strip()]
+        assert restored[restored.index(added[0]) + 1] == "(a) c;"
+
+
+def test_a_lost_lead_in_is_a_placeholder_the_act_never_has(act):
+    text = act["2.6.7"].text
+    assert f"(2) {p.LOST_LEAD_IN_PLACEHOLDER}\n(a) made in the form approved by the Institute" in text
+    assert sum(p.LOST_LEAD_IN_PLACEHOLDER in provision.text for provision in act.values()) == 23
 
 
 def test_repealed_sections_are_marked(act):

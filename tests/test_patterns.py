@@ -569,3 +569,32 @@ def test_state_named(text, names):
 )
 def test_strip_markup(raw, clean):
     assert p.strip_markup(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("note", "parts"),
+    [
+        ("S. 2.6.7(2)(b) amended by No. 19/2014 s. 45(1).", ("2.6.7", "2", "b", None)),
+        ("S. 3.3.28(2) repealed by No. 32/2022 s. 24(2).", ("3.3.28", "2", None, " repealed")),
+        ("S. 3.3.28(1) substituted by No. 32/2022 s. 24(2).", ("3.3.28", "1", None, None)),
+        ("S. 4.2.2(1)(gaab) inserted by No. 1/2024 s. 3.", ("4.2.2", "1", "gaab", None)),
+        ("S. 2.6.7(b)(iii) substituted by No. 19/2014 s. 5(1).", None),  # no subsection named
+        ("S. 2.4.59H inserted by No. 70/2008 s. 12.", None),
+    ],
+)
+def test_history_notes_naming_a_subsection(note, parts):
+    m = p.NOTE_SUBSECTION_RE.match(note)
+    assert (m and (m["number"], m["subsection"], m["paragraph"], m["repealed"])) == parts if parts else m is None
+
+
+@pytest.mark.parametrize(
+    ("text", "law_words"),
+    [
+        (f"(2) {p.LOST_LEAD_IN_PLACEHOLDER}\n(a) made in the form", "(a) made in the form"),
+        (f"{p.LOST_LEAD_IN_PLACEHOLDER}\n(a) maintain a register", "(a) maintain a register"),
+        (f"the formula—\n{p.IMAGE_PLACEHOLDER}\nwhere—", "the formula—\n\nwhere—"),
+        ("(2) An application must be—", "(2) An application must be—"),
+    ],
+)
+def test_placeholders_are_not_the_laws_words(text, law_words):
+    assert p.without_placeholders(text) == law_words

@@ -167,6 +167,16 @@ def test_a_paragraph_ending_in_a_dash_is_not_listed_as_the_lead_in_of_another_pa
     assert ["[1, 2]" in items[0], "[3, 4]" in items[1], "[5]" in items[2]] == [True, True, True] and len(items) == 3
 
 
+def test_a_quote_whose_lead_in_the_export_lost_is_shown_with_a_note_saying_so(corpus):
+    """s 4.8.1(2)'s opening words ("An application for review must be made within 28 days after …—") are not in the source copy."""
+    citation = cite(corpus, "etra-2006", "4.8.1", "(a) the day on which the decision is made")
+    answer = Answer(question="q", text="Under s 4.8.1(2)(a) of the Act: … [1].", citations=[citation], short_answer="The day on which the decision is made [1].")
+    html = render_answer(corpus, answer, 0)
+    cites = html[html.index('class="cites"') :]
+    assert citation.label == "s 4.8.1(2)(a)"
+    assert cites.index("missing from the source copy: see the authorised version") < cites.index("“(a) the day on which the decision is made”")
+
+
 def test_an_abstention_says_why_in_staff_words_with_no_figures(corpus, assistant):
     answer = assistant.ask("When are the school holidays?").model_copy(
         update={"abstain_kind": "not_in_sources", "abstain_reason": "Neither the Act nor the VET clusters policy page says this.", "abstain_detail": "unanswerable probability 0.71, threshold 0.48"}

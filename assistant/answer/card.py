@@ -70,6 +70,7 @@ class QuoteItem:
     index: int
     numbers: str
     texts: list[str]
+    note: str | None = None  # shown before the quotes: the words introducing their list are missing from the source copy
 
 
 def quote_items(answer: Answer, skip: set[int] = frozenset()) -> list[QuoteItem]:
@@ -85,5 +86,6 @@ def quote_items(answer: Answer, skip: set[int] = frozenset()) -> list[QuoteItem]
             texts.append("… " + text[len(repeated) :].lstrip() if repeated else text)
             if LEAD_IN_END_RE.search(text):
                 seen.append(text)
-        items.append(QuoteItem(group[-1], ", ".join(str(i + 1) for i in group), texts))
+        note = next((answer.citations[i].note for i in group if answer.citations[i].note), None)
+        items.append(QuoteItem(group[-1], ", ".join(str(i + 1) for i in group), texts, note))
     return items

@@ -25,7 +25,9 @@ from assistant.patterns import (
     DEFINITIONAL_RE,
     DELEGATED_TO_RE,
     HAS_NUMBER_RE,
+    LOST_LEAD_IN_NOTE,
     term_or_plural_re,
+    without_placeholders,
 )
 from assistant.records import Citation, Provision, Unit
 
@@ -129,9 +131,12 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
         fresh = [span for span in spans if not already_quoted(span)]
         pieces = []
         for span in fresh:
+            quoted.append((uid, *span))
+            if not without_placeholders(seg.provision.text[span[0] : span[1]]).strip():
+                pieces.append(LOST_LEAD_IN_NOTE)  # words the export lost: said so, not quoted as the law's
+                continue
             lead = cite_span(corpus, seg.provision, *span)
             citations.append(lead)
-            quoted.append((uid, *span))
             pieces.append(f"“{_oneline(lead.quote)}” [{len(citations)}]")
         before = "… " if len(fresh) < len(spans) else ""
         add(f"{intro}: {before}{' … '.join([*pieces, f'“{_oneline(citation.quote)}”'])}", citation)

@@ -19,6 +19,7 @@ from assistant.patterns import (
     LEADING_LABEL_RE,
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
+    without_placeholders,
 )
 from assistant.records import Provision
 
@@ -62,8 +63,9 @@ class Segment:
     @property
     def reading_text(self) -> str:
         """The segment with its nearest lead-in: what it is scored on. Outer lead-ins are left out, since
-        every item of their list shares them and they would tell the items apart no better."""
-        return f"{self.lead_text} … {self.text}" if self.lead else self.text
+        every item of their list shares them and they would tell the items apart no better. A placeholder for words
+        the export lost is left out too: it is not the law's."""
+        return without_placeholders(f"{self.lead_text} … {self.text}" if self.lead else self.text)
 
     @property
     def full_text(self) -> str:
@@ -138,11 +140,13 @@ def segments_of(provision: Provision) -> list[Segment]:
                 out.append(Segment(provision, fs, fe, fs, fe))
                 continue
             outer = _outer_leads(provision, lines, line_at, lead)
-            if index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS:
+            lead_line = lines[line_at[lead]] if lead in line_at else None
+            placeholder = lead_line is not None and not without_placeholders(text[lead_line[0] : lead_line[1]]).strip()
+            if index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS and not placeholder:
                 # The lead-in is the line just above: one contiguous quote, pinpointed to this line's unit.
                 out.append(Segment(provision, lead, fe, fs, fe, outer_leads=outer))
             else:
-                lead_line = lines[line_at[lead]] if lead in line_at else None
+                # A lead-in further up, or one the export lost (apart, so the quote holds only the law's words).
                 out.append(Segment(provision, fs, fe, fs, fe, lead=trim(text, *lead_line) if lead_line else None, outer_leads=outer))
     return out
 

@@ -27,6 +27,7 @@ from assistant.patterns import (
     SCHEDULE_ITEM_LABEL_RE,
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
+    without_placeholders,
 )
 from assistant.question import asked_part
 from assistant.records import Answer, Citation
@@ -61,7 +62,7 @@ def quoted_of(answer: Answer) -> list[Quoted]:
 def clauses(quote: str) -> list[str]:
     """The readable pieces of a quote: its lines, sentences and semicolon-separated clauses, without labels and joiners."""
     pieces = []
-    for line in _joined_lines(quote):
+    for line in _joined_lines(without_placeholders(quote)):
         for sentence in SENTENCE_BREAK_IN_LINE_RE.split(line):
             for part in CLAUSE_BREAK_RE.split(sentence):
                 part = TRAILING_JOINER_RE.sub("", SCHEDULE_ITEM_LABEL_RE.sub("", LEADING_LABEL_RE.sub("", part.strip()))).strip(" ,;:—–-")

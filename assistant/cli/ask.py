@@ -43,7 +43,7 @@ def format_answer(answer: Answer, verbose: bool = False) -> str:
     for item in items:
         citation = answer.citations[item.index]
         lines.append(f"[{item.numbers}] {citation.label} — {citation.heading}")
-        lines.append("    " + " … ".join(f"“{text}”" for text in item.texts))
+        lines.append("    " + (f"{item.note} … " if item.note else "") + " … ".join(f"“{text}”" for text in item.texts))
     if answer.abstained and answer.retrieved:
         lines += ["", "Closest provisions to read: " + "; ".join(f"{r.label} ({r.heading})" for r in answer.retrieved[:3])]
     stamps = dict.fromkeys(f"{c.document_title}, {c.version}" + (f", {c.as_at}" if c.as_at else "") for c in answer.citations)

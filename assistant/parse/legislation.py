@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assistant import patterns as p
 from assistant.errors import CorpusError
+from assistant.parse.lost_lead_ins import restore_lost_lead_ins
 from assistant.records import CrossRef, Provision, Unit
 
 # How many table-of-contents entries ahead a heading may be found; entries skipped
@@ -267,6 +268,7 @@ def _to_provision(block: _Block, document_id: str, provision_id: str, order: int
             notes.append(p.strip_markup(raw))
             continue
         law_lines.append((raw.strip(), p.strip_markup(raw)))
+    law_lines = restore_lost_lead_ins(law_lines, notes, block.number)
     text_parts: list[str] = []
     offsets: list[int] = []
     pos = 0
@@ -295,8 +297,7 @@ def _to_provision(block: _Block, document_id: str, provision_id: str, order: int
 
 def _roman_value(label: str) -> int:
     base = label.rstrip("abcdefgh") if len(label) > 1 and label[-1] not in "ivxl" else label
-    values = {"i": 1, "v": 5, "x": 10, "l": 50}
-    total = 0
+    values, total = {"i": 1, "v": 5, "x": 10, "l": 50}, 0
     for i, ch in enumerate(base):
         v = values.get(ch, 0)
         total += -v if i + 1 < len(base) and values.get(base[i + 1], 0) > v else v
@@ -318,8 +319,8 @@ def _classify(label: str, open_units: list[tuple[int, Unit]], after_lead_in: boo
     last_para = next((u.label for lvl, u in reversed(open_units) if lvl == _LEVEL["paragraph"]), None)
     if last_sub and _roman_value(label) in (_roman_value(last_sub), _roman_value(last_sub) + 1):
         return "subparagraph"
-    if last_para and (ord(label[0]) == ord(last_para[0]) + 1 or label.startswith(last_para)):
-        return "paragraph"
+    if last_para and (ord(label[0]) == ord(last_para[0]) + 1 or label.startswith(last_para) or label[:-1] == last_para[:-1] > ""):
+        return "paragraph"  # the next, one inserted after it ((ia) after (i)), or the next of those ((ib) after (ia))
     if last_para and _roman_value(label) == 1:
         return "subparagraph"
     if last_sub and _roman_value(label) > _roman_value(last_sub):

@@ -62,6 +62,14 @@ MARKUP_RE = re.compile(r"\*+")
 # An image the export kept only as empty markdown ("![]()": the formulas of ss 2.7.4 and 5.7A.21), and what staff read instead.
 IMAGE_MARKUP_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 IMAGE_PLACEHOLDER = "[an image in the Act, not reproduced here: see the authorised version]"
+# Where the export lost the words that open a list ("(2) An application must be—" before "(a) made in the form
+# approved …"), what staff read instead; it ends in a dash, so it is quoted as the lead-in of the paragraph below.
+LOST_LEAD_IN_PLACEHOLDER = "[the words that introduce this list are missing from the source copy: see the authorised version]—"
+LOST_LEAD_IN_NOTE = LOST_LEAD_IN_PLACEHOLDER.rstrip("—")  # how an answer says so, outside any quote
+# Those words, with the label a lost lead-in carries: never read as the law's own words (retrieval, scoring, short answers).
+PLACEHOLDER_RE = re.compile(rf"(?:\(\w+\) )?{re.escape(LOST_LEAD_IN_PLACEHOLDER)}\s*|{re.escape(IMAGE_PLACEHOLDER)}")
+# A history note about a subsection, or a unit in one: "S. 2.6.7(2)(b) amended by …", "S. 3.3.28(2) repealed by …".
+NOTE_SUBSECTION_RE = re.compile(rf"^S\.\s*(?P<number>{SECTION_NUMBER})\((?P<subsection>{SUBSECTION_LABEL})\)(?:\((?P<paragraph>[a-z]{{1,4}})\))?(?P<repealed>\s+repealed\b)?")
 SPACES_RE = re.compile(r"[ \t\u00a0]+")
 
 # A Part number: 2.4, 2.1A, 2A.1.
@@ -109,6 +117,11 @@ VET_MENTION_RE = re.compile(r"\bVET\b|\bclusters?\b|vocational", re.IGNORECASE)
 def strip_markup(text: str) -> str:
     """Remove markdown emphasis, name an image the export lost, and collapse runs of spaces, keeping line breaks."""
     return SPACES_RE.sub(" ", MARKUP_RE.sub("", IMAGE_MARKUP_RE.sub(IMAGE_PLACEHOLDER, text))).strip()
+
+
+def without_placeholders(text: str) -> str:
+    """The text without what the assistant wrote where the export lost something (``PLACEHOLDER_RE``)."""
+    return PLACEHOLDER_RE.sub("", text)
 
 
 def normalise_heading(text: str) -> str:

@@ -79,6 +79,7 @@ CONVERSATION_CSS = _SHARED_CSS + """
 .cites .n { color: #6b7280; font-size: 0.85em; font-variant-numeric: tabular-nums; }
 .cites .heading { color: #374151; font-size: 0.9em; }
 .cites .quote { color: #1f2937; margin: 2px 0 0 4px; padding-left: 8px; border-left: 2px solid #cbd5e1; }
+.cites .quote-note { color: #92400e; font-style: italic; }
 .stamp { margin-top: 8px; font-size: 0.8em; color: #4b5563; }
 details.sources { margin-top: 8px; font-size: 0.85em; }
 details.sources summary { cursor: pointer; color: #374151; }
@@ -222,7 +223,7 @@ def render_quotes(answer: Answer, turn_index: int, skip: set[int] = frozenset())
     items = []
     for item in quote_items(answer, skip):
         shown = answer.citations[item.index]
-        quotes = " … ".join(f"“{esc(text)}”" for text in item.texts)
+        quotes = (f'<span class="quote-note">{esc(item.note)}</span> … ' if item.note else "") + " … ".join(f"“{esc(text)}”" for text in item.texts)
         items.append(
             f'<li><span class="n">[{item.numbers}]</span> {_chip(shown.label, ref_for_citation(turn_index, item.index), shown.heading)} '
             f'<span class="heading">{esc(shown.heading)}</span><div class="quote">{quotes}</div></li>'
