@@ -598,11 +598,3 @@ def test_history_notes_naming_a_subsection(note, parts):
 )
 def test_placeholders_are_not_the_laws_words(text, law_words):
     assert p.without_placeholders(text) == law_words
-
-
-@pytest.mark.parametrize(
-    ("question", "asks_its_own"),
-    [("How long do they serve?", True), ("who decides", True), ("Is that even legal?", False), ("Can they?", False), ("However it is done", False)],
-)
-def test_a_second_question_that_asks_something_of_its_own(question, asks_its_own):
-    assert bool(p.SECOND_QUESTION_RE.match(question)) is asks_its_own

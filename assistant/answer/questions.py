@@ -17,7 +17,6 @@ from assistant.patterns import (
     MULTI_PART_RE,
     PROPER_NAME_RE,
     QUOTED_TERM_RE,
-    SECOND_QUESTION_RE,
     SENTENCE_START_BEFORE_RE,
     count_in_unit_re,
 )
@@ -32,20 +31,17 @@ def asked_terms(question: str) -> list[str]:
 
 
 def second_part(question: str) -> str | None:
-    """The second question of a question in two parts, or None: what follows "and / or / but" and a question word
-    ("does the student get paid?"), else a last question of its own after another ("How long do they serve?")."""
+    """The second question of a question in two parts ("does the student get paid?"), or None."""
     m = MULTI_PART_RE.search(question)
-    if m is not None:
-        return LEADING_CONJUNCTION_RE.sub("", question[m.start() :]).strip() or None
-    parts = [p.strip() for p in question.split("?") if p.strip()]
-    if question.count("?") > 1 and len(parts) > 1 and SECOND_QUESTION_RE.match(parts[-1]):
-        return parts[-1] + "?"
-    return None
+    if m is None:
+        parts = [p.strip() for p in question.split("?") if p.strip()]
+        return parts[-1] + "?" if len(parts) > 1 else None
+    return LEADING_CONJUNCTION_RE.sub("", question[m.start() :]).strip() or None
 
 
 def is_multi_part(question: str) -> bool:
     """True for a question that asks two things, which may need two provisions to answer."""
-    return second_part(question) is not None
+    return question.count("?") > 1 or bool(MULTI_PART_RE.search(question))
 
 
 def missing_fact(question: str, evidence_text: str) -> str | None:

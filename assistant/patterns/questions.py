@@ -129,9 +129,6 @@ MULTI_PART_RE = re.compile(
     r"\b(?:and|or|but)\s+(?:what|who|whom|how|when|where|which|why|can|could|does|do|did|is|are|must|should|will|may|has|have)\b",
     re.IGNORECASE,
 )
-# A second question after a question mark that asks something of its own ("Who appoints them? How long do they
-# serve?"); a yes/no question after another ("Can they do that? Is that even legal?") mostly asks the first again.
-SECOND_QUESTION_RE = re.compile(r"^(?:what|who|whom|how|when|where|which|why)\b", re.IGNORECASE)
 # The joining word at the start of a question's second part ("and does ...").
 LEADING_CONJUNCTION_RE = re.compile(r"^(?:and|or|but)\s+", re.IGNORECASE)
 # A quoted term, in straight or curly quotes: 'overseas student' (group 1: the term).
