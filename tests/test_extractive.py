@@ -30,7 +30,7 @@ from assistant.answer.select import select_segments
 from assistant.cite import cite, split_sentences
 from assistant.labels import provision_label
 from assistant.models import text_sha256
-from assistant.patterns import HAS_NUMBER_RE, LOST_LEAD_IN_NOTE, LOST_LEAD_IN_PLACEHOLDER
+from assistant.patterns import HAS_NUMBER_RE, IMAGE_PLACEHOLDER, LOST_LEAD_IN_NOTE, LOST_LEAD_IN_PLACEHOLDER, without_placeholders
 from assistant.question import asked_part
 from assistant.records import Hit
 from assistant.settings import Settings
@@ -92,6 +92,12 @@ def test_a_list_whose_lead_in_the_export_lost_says_so_and_never_quotes_the_place
     assert [(c.label, c.note) for c in citations] == [("s 2.2.13(2)(a)", LOST_LEAD_IN_NOTE)]
     assert not any(LOST_LEAD_IN_NOTE in c.quote for c in citations)
     assert cite(corpus, "etra-2006", "2.2.13", "(1) A child of compulsory school age is entitled").note is None
+
+
+def test_no_segment_is_only_a_placeholder_for_what_the_export_lost(act):
+    # s 2.7.4's formula is an image the export dropped: the line naming it is never quoted as a claim.
+    assert all(without_placeholders(seg.focus).strip() for provision in act.values() for seg in segments_of(provision))
+    assert any(IMAGE_PLACEHOLDER in provision.text for provision in act.values())
 
 
 def test_a_penalty_keeps_the_duty_it_punishes(act):

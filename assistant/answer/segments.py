@@ -133,8 +133,8 @@ def segments_of(provision: Provision) -> list[Segment]:
             if text.startswith("- ", piece_start):
                 piece_start += 2
             fs, fe = trim(text, piece_start, piece_end)
-            if fe - fs < 12 or _is_lead_in_only(provision, fs, fe, lines, index):
-                continue
+            if fe - fs < 12 or _is_lead_in_only(provision, fs, fe, lines, index) or not without_placeholders(text[fs:fe]).strip():
+                continue  # too short to read, a lead-in quoted with what it introduces, or none of the law's words
             lead = _lead_in(provision, lines, index, piece_start) if piece_start == start else None
             if lead is None:
                 out.append(Segment(provision, fs, fe, fs, fe))
