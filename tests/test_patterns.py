@@ -598,3 +598,17 @@ def test_history_notes_naming_a_subsection(note, parts):
 )
 def test_placeholders_are_not_the_laws_words(text, law_words):
     assert p.without_placeholders(text) == law_words
+
+
+@pytest.mark.parametrize(
+    ("lead_in", "names_its_list"),
+    [
+        ("(3) A school council does not have the power to do any of the following—", True),
+        ("(3) The following principles apply in relation to financial contributions—", True),
+        ("The Institute must refuse to grant registration to an applicant on any one or more of the following grounds—", True),
+        ("It is the duty of the parent of a child of not less than 6 nor more than 17 years of age—", False),
+        ("(6) The Authority must not register a school unless the Authority is satisfied that—", False),
+    ],
+)
+def test_a_lead_in_that_names_its_list(lead_in, names_its_list):
+    assert bool(p.NAMES_ITS_LIST_RE.search(lead_in)) is names_its_list

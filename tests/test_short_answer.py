@@ -98,8 +98,18 @@ def test_a_quoted_lead_in_is_read_with_the_quote_of_the_same_provision_that_foll
                 "(iii) obtain loan or credit facilities",
             ),
             "Can our school council take out a loan for the new gym?",
-            "A school council does not have the power to do any of the following unless authorised by or under this Act, "
+            "A school council does not have the power to do any of the following — unless authorised by or under this Act, "
             "the regulations or a Ministerial Order obtain loan or credit facilities [1, 2, 3].",
+        ),
+        # A lead-in that names its list sets the item off, so it does not run on from "contributions".
+        (
+            (
+                "(3) The following principles apply in relation to financial contributions—",
+                "(c) a student at the school is not to be refused instruction in the learning areas specified in Schedule 1 because the student's parents do not make a contribution",
+            ),
+            "Can we keep her son out of maths until she pays the voluntary contribution?",
+            "The following principles apply in relation to financial contributions — a student at the school is not to be refused instruction "
+            "in the learning areas specified in Schedule 1 because the student's parents do not make a contribution [1, 2].",
         ),
         # A quote that brings its own lead-in starts a new reading: never "… 10 days The principal may suspend …".
         (

@@ -22,6 +22,7 @@ from assistant.patterns import (
     LEAD_IN_END_RE,
     LEADING_LABEL_RE,
     LINE_CLOSED_RE,
+    NAMES_ITS_LIST_RE,
     NUMBER_QUESTION_RE,
     NUMBER_WORD_VALUES,
     SCHEDULE_ITEM_LABEL_RE,
@@ -78,8 +79,10 @@ def _counts(word: str) -> bool:
 
 
 def _join_lead_in(lead: str, following: str) -> str:
-    """A lead-in ("… must not—") read with what it introduces, the dash and the paragraph's label dropped."""
-    return f"{lead.rstrip(LEAD_IN_TAIL)} {LEADING_LABEL_RE.sub('', following.lstrip())}"
+    """A lead-in ("… must not—") read with what it introduces, the dash and the paragraph's label dropped; a lead-in
+    naming its list ("any of the following—") keeps a spaced dash, so the item does not run on from "following"."""
+    joint = " — " if NAMES_ITS_LIST_RE.search(lead) else " "
+    return f"{lead.rstrip(LEAD_IN_TAIL)}{joint}{LEADING_LABEL_RE.sub('', following.lstrip())}"
 
 
 def _joined_lines(quote: str) -> list[str]:

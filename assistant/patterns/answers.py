@@ -18,6 +18,9 @@ CLAUSE_BREAK_RE = re.compile(r";\s+")
 LINE_CLOSED_RE = re.compile(r"[.;]\s*(?:or|and)?$")
 # A quote that only leads in to a list: it ends "—", ":" or "the following".
 LEAD_IN_END_RE = re.compile(r"(?:[—–:]|\bthe following|\bmust not|\bmay|\bare|\bis)\s*$", re.IGNORECASE)
+# A lead-in naming its list ("any of the following—", "the following principles apply …—"): read as one sentence
+# with an item, the item is set off ("… any of the following — purchase or acquire …"), as it is not after "must not—".
+NAMES_ITS_LIST_RE = re.compile(r"\b(?:the following|as follows)\b", re.IGNORECASE)
 # A unit label opening a line: (1), (2A), (a), (iv), (A).
 LEADING_LABEL_RE = re.compile(r"^\((?:\d+[A-Z]*|[a-z]{1,4}|[A-Z]{1,2})\)\s*")
 # A Schedule's item number opening a line: "4.3 The procedures …", "1.9.1 On the commencement …", "4 The deaf
