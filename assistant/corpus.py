@@ -17,8 +17,10 @@ from typing import Literal
 from pydantic import ValidationError
 
 from assistant.errors import CorpusError, ProvisionNotFoundError
+from assistant.labels import provision_label
 from assistant.parse.legislation import TocEntry, load_act
 from assistant.parse.policy import load_policy_page
+from assistant.patterns import LOST_LEAD_IN_PLACEHOLDER
 from assistant.records import Provision, Record
 from assistant.settings import Settings
 
@@ -139,7 +141,7 @@ def load_corpus(settings: Settings | None = None) -> Corpus:
 
 
 def stats(corpus: Corpus) -> str:
-    """Counts by kind per document, and any table-of-contents entry not found in the body."""
+    """Counts by kind per document, any table-of-contents entry not found in the body, and lists whose lead-in the export lost."""
     lines: list[str] = []
     for doc in corpus.documents:
         kinds = Counter(p.kind for p in doc.provisions if not p.repealed)
@@ -152,4 +154,8 @@ def stats(corpus: Corpus) -> str:
             missing = doc.missing_from_body
             lines.append(f"  table-of-contents entries not found in the body: {len(missing)}")
             lines.extend(f"    - {e.text}" for e in missing)
+            lost = [(p, u) for p in doc.provisions for u in p.units if p.text.startswith(LOST_LEAD_IN_PLACEHOLDER, p.text.find(" ", u.start) + 1)]
+            lost += [(p, None) for p in doc.provisions if p.text.startswith(LOST_LEAD_IN_PLACEHOLDER)]
+            lines.append(f"  lists whose opening words the export lost (a placeholder stands there): {len(lost)}")
+            lines.extend(f"    - {provision_label(p, u.pinpoint if u else '')} {p.heading}" for p, u in sorted(lost, key=lambda pu: pu[0].order))
     return "\n".join(lines)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant import patterns as p
-from assistant.corpus import load_corpus
+from assistant.corpus import load_corpus, stats
 from assistant.errors import CorpusError
 from assistant.parse.legislation import load_act, parse_act
 from assistant.parse.lost_lead_ins import restore_lost_lead_ins
@@ -249,10 +249,13 @@ def test_a_list_whose_lead_in_was_lost_gets_a_placeholder_and_the_subsection_the
         assert restored[restored.index(added[0]) + 1] == "(a) c;"
 
 
-def test_a_lost_lead_in_is_a_placeholder_the_act_never_has(act):
+def test_a_lost_lead_in_is_a_placeholder_the_act_never_has_and_corpus_stats_lists_each(corpus, act):
     text = act["2.6.7"].text
     assert f"(2) {p.LOST_LEAD_IN_PLACEHOLDER}\n(a) made in the form approved by the Institute" in text
     assert sum(p.LOST_LEAD_IN_PLACEHOLDER in provision.text for provision in act.values()) == 23
+    report = stats(corpus)
+    assert "lists whose opening words the export lost (a placeholder stands there): 23" in report
+    assert "    - s 2.6.7(2) Application for registration" in report and "    - s 5.8.28 Register of undertakings" in report
 
 
 def test_repealed_sections_are_marked(act):
