@@ -381,6 +381,7 @@ def test_words_that_hand_the_matter_to_another_instrument(text, what):
         ("may, in accordance with any Ministerial Order, suspend or expel a student", "any Ministerial Order", "order"),
         ("must establish a process in accordance with the regulations for the handling", "in accordance with the regulations", "regulations"),
         ("an age specified in the regulations in relation to", "specified in the regulations", "regulations"),
+        ("be kept for the time prescribed in the regulations.", "prescribed in the regulations", "regulations"),
         ("must be exercised in accordance with any Regulations.", "in accordance with any Regulations", "regulations"),
         ("(e) any other prescribed matter.", "any other prescribed matter", "regulations"),
         ("must be accompanied by any fee fixed by the Minister.", "fixed by the Minister", "minister"),

@@ -133,6 +133,12 @@ def test_a_figure_about_something_else_does_not_stop_a_delegated_answer(assistan
     assert not notice.abstained and "5" in split_sentences(notice.text)[0]  # the figure sits beside "any guidelines issued by the Minister"
 
 
+def test_particulars_prescribed_in_the_regulations_are_said_to_be_left_to_them(assistant):
+    answer = assistant.ask("What particulars must an RTO's student records contain?")
+    delegation = [s for s in split_sentences(answer.text) if s.startswith("The Act leaves the detail to")]
+    assert delegation and "the regulations: s 4.7.12(2)(b) says “prescribed in the regulations”" in delegation[0], answer.text
+
+
 def test_a_definition_is_quoted_when_asked_for_and_not_added_when_a_term_is_only_used(assistant):
     answer = assistant.ask("Who appoints school attendance officers?")
     assert [c.label for c in answer.citations] == ["s 2.1.7"]

@@ -42,7 +42,7 @@ DELEGATION_RE = re.compile(
 # Words leaving a matter to another instrument, one named group per instrument: the regulations ("regulations"),
 # a Ministerial Order ("order"), an Order of the Governor in Council ("council"), guidelines, or the Minister ("minister").
 DELEGATED_TO_RE = re.compile(
-    r"(?P<regulations>(?:in\s+accordance\s+with|prescribed\s+by|specified\s+in|set\s+out\s+in|subject\s+to|by)\s+(?:the\s+|any\s+)?regulations|"
+    r"(?P<regulations>(?:in\s+accordance\s+with|prescribed\s+(?:by|in)|specified\s+in|set\s+out\s+in|subject\s+to|by)\s+(?:the\s+|any\s+)?regulations|"
     r"the\s+regulations\s+(?:may|prescribe)|any\s+other\s+prescribed\s+\w+|(?:in\s+)?the\s+prescribed\s+(?:manner|form|particulars|period|fee))|"
     r"(?P<council>Order\s+in\s+Council|Order\s+of\s+the\s+Governor\s+in\s+Council|Governor\s+in\s+Council\s+may,?\s+by\s+Order)|"
     r"(?P<order>(?:a\s+|any\s+|the\s+)?Ministerial\s+Orders?|(?:determined|specified)\s+by\s+the\s+Minister\s+by\s+Order|Minister,?\s+by\s+Order|"
