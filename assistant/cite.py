@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from assistant.corpus import Corpus
 from assistant.labels import provision_label
+from assistant.parse.lost_lead_ins import lost_lead_ins
 from assistant.patterns import LOST_LEAD_IN_NOTE, LOST_LEAD_IN_PLACEHOLDER
 from assistant.records import Citation, Provision, Unit
 
@@ -103,14 +104,12 @@ def cite_span(corpus: Corpus, provision: Provision, start: int, end: int, focus:
 
 
 def _lead_in_lost(provision: Provision, unit: Unit | None) -> bool:
-    """Whether the list holding ``unit`` opens with a placeholder for words the export lost (``parse.lost_lead_ins``):
-    the unit's subsection begins with one, or, with no subsection, the provision does."""
-    text = provision.text
-    if unit is None:
+    """Whether the list holding ``unit`` opens with a placeholder for words the export lost: its subsection's, or
+    with no subsection the provision's (``lost_lead_ins``)."""
+    if unit is None or unit.kind == "subsection" or LOST_LEAD_IN_PLACEHOLDER not in provision.text:
         return False
-    outer = [u for u in provision.units if u.kind == "subsection" and u.start <= unit.start and unit.end <= u.end]
-    first_line = text[outer[0].start :].split("\n", 1)[0] if outer else text.split("\n", 1)[0]
-    return unit.kind != "subsection" and LOST_LEAD_IN_PLACEHOLDER in first_line
+    outer = next((u.pinpoint for u in provision.units if u.kind == "subsection" and u.start <= unit.start and unit.end <= u.end), "")
+    return outer in lost_lead_ins(provision)
 
 
 def cite(corpus: Corpus, document_id: str, provision_id: str, quote: str) -> Citation | None:

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from assistant.errors import CorpusError, ProvisionNotFoundError
 from assistant.labels import provision_label
 from assistant.parse.legislation import TocEntry, load_act
+from assistant.parse.lost_lead_ins import lost_lead_ins
 from assistant.parse.policy import load_policy_page
-from assistant.patterns import LOST_LEAD_IN_PLACEHOLDER
 from assistant.records import Provision, Record
 from assistant.settings import Settings
 
@@ -154,8 +154,7 @@ def stats(corpus: Corpus) -> str:
             missing = doc.missing_from_body
             lines.append(f"  table-of-contents entries not found in the body: {len(missing)}")
             lines.extend(f"    - {e.text}" for e in missing)
-            lost = [(p, u) for p in doc.provisions for u in p.units if p.text.startswith(LOST_LEAD_IN_PLACEHOLDER, p.text.find(" ", u.start) + 1)]
-            lost += [(p, None) for p in doc.provisions if p.text.startswith(LOST_LEAD_IN_PLACEHOLDER)]
+            lost = [(p, pinpoint) for p in doc.provisions for pinpoint in lost_lead_ins(p)]
             lines.append(f"  lists whose opening words the export lost (a placeholder stands there): {len(lost)}")
-            lines.extend(f"    - {provision_label(p, u.pinpoint if u else '')} {p.heading}" for p, u in sorted(lost, key=lambda pu: pu[0].order))
+            lines.extend(f"    - {provision_label(p, pinpoint)} {p.heading}" for p, pinpoint in lost)
     return "\n".join(lines)

@@ -613,3 +613,16 @@ def test_placeholders_are_not_the_laws_words(text, law_words):
 )
 def test_a_lead_in_that_names_its_list(lead_in, names_its_list):
     assert bool(p.NAMES_ITS_LIST_RE.search(lead_in)) is names_its_list
+
+
+@pytest.mark.parametrize(
+    ("text", "only"),
+    [
+        (f"(2) {p.LOST_LEAD_IN_PLACEHOLDER}", True),
+        (p.IMAGE_PLACEHOLDER, True),
+        (f"{p.IMAGE_PLACEHOLDER} where—", False),
+        ("(2) An application must be—", False),
+    ],
+)
+def test_text_that_is_only_a_placeholder(text, only):
+    assert p.only_placeholder(text) is only

@@ -26,8 +26,8 @@ from assistant.patterns import (
     DELEGATED_TO_RE,
     HAS_NUMBER_RE,
     LOST_LEAD_IN_NOTE,
+    only_placeholder,
     term_or_plural_re,
-    without_placeholders,
 )
 from assistant.records import Citation, Provision, Unit
 
@@ -132,7 +132,7 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
         pieces = []
         for span in fresh:
             quoted.append((uid, *span))
-            if not without_placeholders(seg.provision.text[span[0] : span[1]]).strip():
+            if only_placeholder(seg.provision.text[span[0] : span[1]]):
                 pieces.append(LOST_LEAD_IN_NOTE)  # words the export lost: said so, not quoted as the law's
                 continue
             lead = cite_span(corpus, seg.provision, *span)

@@ -19,6 +19,7 @@ from assistant.patterns import (
     LEADING_LABEL_RE,
     SENTENCE_BREAK_IN_LINE_RE,
     TRAILING_JOINER_RE,
+    only_placeholder,
     without_placeholders,
 )
 from assistant.records import Provision
@@ -133,7 +134,7 @@ def segments_of(provision: Provision) -> list[Segment]:
             if text.startswith("- ", piece_start):
                 piece_start += 2
             fs, fe = trim(text, piece_start, piece_end)
-            if fe - fs < 12 or _is_lead_in_only(provision, fs, fe, lines, index) or not without_placeholders(text[fs:fe]).strip():
+            if fe - fs < 12 or _is_lead_in_only(provision, fs, fe, lines, index) or only_placeholder(text[fs:fe]):
                 continue  # too short to read, a lead-in quoted with what it introduces, or none of the law's words
             lead = _lead_in(provision, lines, index, piece_start) if piece_start == start else None
             if lead is None:
@@ -141,7 +142,7 @@ def segments_of(provision: Provision) -> list[Segment]:
                 continue
             outer = _outer_leads(provision, lines, line_at, lead)
             lead_line = lines[line_at[lead]] if lead in line_at else None
-            placeholder = lead_line is not None and not without_placeholders(text[lead_line[0] : lead_line[1]]).strip()
+            placeholder = lead_line is not None and only_placeholder(text[lead_line[0] : lead_line[1]])
             if index > 0 and lines[index - 1][0] == lead and fe - lead <= MAX_SPAN_CHARS and not placeholder:
                 # The lead-in is the line just above: one contiguous quote, pinpointed to this line's unit.
                 out.append(Segment(provision, lead, fe, fs, fe, outer_leads=outer))

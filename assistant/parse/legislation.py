@@ -319,7 +319,7 @@ def _classify(label: str, open_units: list[tuple[int, Unit]], after_lead_in: boo
     last_para = next((u.label for lvl, u in reversed(open_units) if lvl == _LEVEL["paragraph"]), None)
     if last_sub and _roman_value(label) in (_roman_value(last_sub), _roman_value(last_sub) + 1):
         return "subparagraph"
-    if last_para and (ord(label[0]) == ord(last_para[0]) + 1 or label.startswith(last_para) or label[:-1] == last_para[:-1] > ""):
+    if last_para and (ord(label[0]) == ord(last_para[0]) + 1 or label.startswith(last_para) or (len(label) > 1 and label[:-1] == last_para[:-1])):
         return "paragraph"  # the next, one inserted after it ((ia) after (i)), or the next of those ((ib) after (ia))
     if last_para and _roman_value(label) == 1:
         return "subparagraph"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from assistant import patterns as p
+from assistant.records import Provision
 
 Line = tuple[str, str]  # (raw, clean), as the parser holds a provision's law lines
 
@@ -36,11 +37,21 @@ def restore_lost_lead_ins(law_lines: list[Line], notes: list[str], number: str) 
             after = next((s for s in subsections[i + 1 :] if s), None)
             paragraphs = _paragraph_labels(law_lines[i:])
             from_notes = {s for s, para in named if para in paragraphs} - present
-            gap = set(_between(before, after, any_subsections=bool(present))) - present - repealed
+            gap = set(_between(before, after)) - present - repealed if present else set()
             fits = from_notes or gap
             placeholder = f"({fits.pop()}) {p.LOST_LEAD_IN_PLACEHOLDER}" if len(fits) == 1 else p.LOST_LEAD_IN_PLACEHOLDER
             out.append((placeholder, placeholder))
         out.append((raw, clean))
+    return out
+
+
+def lost_lead_ins(provision: Provision) -> list[str]:
+    """Pinpoints of the subsections a placeholder lead-in opens ("(2)"), "" where it opens the provision unnumbered."""
+    out, pos = [], 0
+    for line in provision.text.split("\n"):
+        if p.LOST_LEAD_IN_PLACEHOLDER in line:
+            out.append(next((u.pinpoint for u in provision.units if u.start == pos), ""))
+        pos += len(line) + 1
     return out
 
 
@@ -76,11 +87,9 @@ def _noted_subsections(notes: list[str], number: str) -> tuple[set[tuple[str, st
     return named, repealed
 
 
-def _between(before: str | None, after: str | None, any_subsections: bool) -> list[str]:
+def _between(before: str | None, after: str | None) -> list[str]:
     """Plain subsection numbers that can stand between two labels: (1) and (3) leave 2, (1A) and (2A) leave 2,
     nothing and (2) leave 1; after the last subsection, the next number."""
-    if not any_subsections:
-        return []
     low = int(re.match(r"\d+", before).group()) if before else 0
     if after is None:
         return [str(low + 1)]

@@ -124,6 +124,11 @@ def without_placeholders(text: str) -> str:
     return PLACEHOLDER_RE.sub("", text)
 
 
+def only_placeholder(text: str) -> bool:
+    """Whether the text holds none of the law's words, only what stands where the export lost something."""
+    return not without_placeholders(text).strip()
+
+
 def normalise_heading(text: str) -> str:
     """A form of a heading that the table of contents and the body agree on."""
     return SPACES_RE.sub(" ", MARKUP_RE.sub("", text)).strip().lower()
