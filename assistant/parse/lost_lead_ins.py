@@ -15,7 +15,7 @@ keeps that lead-in without one.
 
 from __future__ import annotations
 
-import re
+from string import ascii_uppercase
 
 from assistant import patterns as p
 from assistant.records import Provision
@@ -90,9 +90,14 @@ def _noted_subsections(notes: list[str], number: str) -> tuple[set[tuple[str, st
 def _between(before: str | None, after: str | None) -> list[str]:
     """Plain subsection numbers that can stand between two labels: (1) and (3) leave 2, (1A) and (2A) leave 2,
     nothing and (2) leave 1; after the last subsection, the next number."""
-    low = int(re.match(r"\d+", before).group()) if before else 0
+    low = _number(before) if before else 0
     if after is None:
         return [str(low + 1)]
-    high = int(re.match(r"\d+", after).group())
+    high = _number(after)
     top = high if after != str(high) else high - 1
     return [str(n) for n in range(low + 1, top + 1)]
+
+
+def _number(subsection: str) -> int:
+    """A subsection label's number: 2 for (2) and (2A) (labels are digits, then capitals: ``SUBSECTION_LABEL``)."""
+    return int(subsection.rstrip(ascii_uppercase))
