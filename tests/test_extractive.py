@@ -421,6 +421,43 @@ def test_how_long_a_suspension_lasts_is_left_to_a_ministerial_order_and_the_answ
     assert not composer.answer("How long can a student be suspended for?", hits).abstained
 
 
+@pytest.mark.parametrize(
+    ("question", "clause", "item", "instrument", "makers", "figure"),
+    [
+        ("What is the most a student can be suspended for?", "Sch 6 cl 4", "4.4 The period for which a student may be suspended.", "a Ministerial Order", "Ministerial Orders", False),
+        ("How are students conveyed to Government schools?", "Sch 5 cl 1", "1.3 The conveyance of students to Government schools", "the regulations", "regulations", False),
+        ("What penalty can the regulations set for breaking them?", "Sch 5 cl 10", "10.3 Penalties not exceeding in any case 20 penalty units", "the regulations", "regulations", True),
+    ],
+)
+def test_an_item_of_a_schedule_of_matters_for_another_instrument_hands_its_matter_on(corpus, act, question, clause, item, instrument, makers, figure):
+    # Schedules 5 and 6 list what regulations and Ministerial Orders may deal with: quoting an item is not the answer.
+    provision = act[clause]
+    weights = TermWeights.of_corpus(corpus)
+    chosen = [scored(segment_with(provision, item), 0.6)]
+    delegation = delegation_in(chosen, set(content_terms(question)), weights, 0.05)
+    assert delegation is not None and (delegation.what, delegation.listed_for) == (instrument, makers)
+    assert provision.text[delegation.start : delegation.end].startswith(item)
+    assert delegation.states_figure(chosen, set(content_terms(question)), weights) is figure
+
+
+def test_how_long_a_suspension_lasts_found_in_schedule_6_is_a_delegated_answer_that_says_so(fake_answerer, corpus):
+    answer = fake_answerer.answer("How long can a student be suspended for?", hits_for(corpus, ("etra-2006", "Sch 6 cl 4")))
+    assert answer.abstained and answer.abstain_kind == "delegated"
+    assert answer.text == (
+        "The Act leaves this to a Ministerial Order: Sch 6 cl 4 lists “4.4 The period for which a student may be suspended.” "
+        "among the matters Ministerial Orders may deal with [1]."
+    )
+    assert answer_problems(corpus, answer) == []
+    assert "a matter listed for Ministerial Orders" in answer.abstain_detail
+
+
+def test_an_answer_quoting_a_schedule_item_says_it_is_a_matter_for_ministerial_orders_without_quoting_it_twice(composer, corpus):
+    answer = composer.answer("Can the Minister declare TAFE teaching positions to be management positions?", hits_for(corpus, ("etra-2006", "Sch 6 cl 9")))
+    assert not answer.abstained and [c.label for c in answer.citations] == ["Sch 6 cl 9"]
+    assert answer.text.endswith("The Act leaves the detail to a Ministerial Order: Sch 6 cl 9 lists this among the matters Ministerial Orders may deal with [1].")
+    assert answer_problems(corpus, answer) == []
+
+
 def test_a_long_clause_is_quoted_around_the_delegating_words_with_the_cuts_marked(fake_answerer, corpus):
     hits = hits_for(corpus, ("etra-2006", "2.4.27"))
     answer = fake_answerer.answer("How much is the higher duties allowance when a teacher acts up?", hits)

@@ -400,6 +400,22 @@ def test_words_that_leave_a_matter_to_another_instrument_and_which(text, words, 
 
 
 @pytest.mark.parametrize(
+    ("heading", "instrument"),
+    [
+        ("Schedule 6—Ministerial orders", "order"),
+        ("Schedule 5—Regulations", "regulations"),
+        ("Schedule 5 - Regulations", "regulations"),
+        ("Schedule 2—General provisions for authorities", None),
+        ("Schedule 7—Dispute resolution and student welfare scheme", None),
+        ("Part 5.10—Regulations and Ministerial Orders", None),  # the enabling Part is not a list of matters
+    ],
+)
+def test_the_schedules_that_list_matters_for_another_instrument(heading, instrument):
+    m = p.INSTRUMENT_SCHEDULE_RE.match(heading)
+    assert (m.lastgroup if m else None) == instrument
+
+
+@pytest.mark.parametrize(
     ("question", "asks"),
     [
         ("How much is the daily fee at a government early learning centre?", True),

@@ -25,6 +25,7 @@ from assistant.patterns import (
     DEFINITIONAL_RE,
     DELEGATED_TO_RE,
     HAS_NUMBER_RE,
+    INSTRUMENT_SCHEDULE_RE,
     LOST_LEAD_IN_NOTE,
     only_placeholder,
     term_or_plural_re,
@@ -40,6 +41,8 @@ DELEGATION_MIN_OVERLAP = 0.3
 DELEGATED_MIN_OVERLAP = 0.05
 # How the answer names the instrument, by DELEGATED_TO_RE's group.
 DELEGATE_NAMES = {"regulations": "the regulations", "order": "a Ministerial Order", "council": "an Order of the Governor in Council", "guidelines": "guidelines", "minister": "the Minister"}
+# Who may deal with the matters a Schedule lists, by INSTRUMENT_SCHEDULE_RE's group.
+SCHEDULE_MAKERS = {"regulations": "regulations", "order": "Ministerial Orders"}
 # A delegated answer quotes the delegating words in their clause, up to this many characters.
 DELEGATION_QUOTE_CHARS = 320
 
@@ -52,6 +55,8 @@ class Delegation:
     start: int
     end: int
     what: str
+    # For an item of a Schedule listing matters another instrument may deal with: who may ("Ministerial Orders").
+    listed_for: str | None = None
 
     @cached_property
     def unit(self) -> Unit | None:
@@ -63,6 +68,8 @@ class Delegation:
         any other period specified in a Ministerial Order") or in a part of it the answer would quote that is
         about what was asked, holding the question's most specific word the provision uses (s 2.2.19(5)'s
         "12 months" is about expulsion records, not how long a suspension lasts)."""
+        if self.listed_for is not None:
+            return bool(HAS_NUMBER_RE.search(self.provision.text[self.start : self.end]))
         unit = self.unit
         if HAS_NUMBER_RE.search(self.provision.text[unit.start : unit.end] if unit else self.provision.text):
             return True
@@ -73,9 +80,16 @@ class Delegation:
             for item in chosen
         )
 
+    def says(self, citation: Citation, quote: str) -> str:
+        """How an answer puts the quoted words: what the provision says, or what a Schedule lists for the instrument."""
+        if self.listed_for is not None:
+            return f"{citation.label} lists “{quote}” among the matters {self.listed_for} may deal with"
+        return f"{citation.label} says “{quote}”"
+
     def __str__(self) -> str:
         unit = self.unit
-        return f"'{self.provision.text[self.start : self.end]}' in {label(self.provision, unit.pinpoint if unit else '')}"
+        where = label(self.provision, unit.pinpoint if unit else "")
+        return f"'{self.provision.text[self.start : self.end]}' in {where}" + (f", a matter listed for {self.listed_for}" if self.listed_for else "")
 
 
 def _shares_root(term: str, words: list[str]) -> bool:
@@ -146,8 +160,19 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
     delegation = delegation_in(chosen, set(content_terms(evidence.question)), weights)
     if delegation is not None:
         citation = cite_span(corpus, delegation.provision, delegation.start, delegation.end)
-        add(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {citation.label} says “{_oneline(citation.quote)}”", citation)
+        # A Schedule's item the answer quotes already is pointed to, not quoted twice.
+        earlier = next((n for n, c in enumerate(citations, start=1) if delegation.listed_for and _holds(c, citation)), None)
+        if earlier is None:
+            add(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {delegation.says(citation, _oneline(citation.quote))}", citation)
+        else:
+            sentences.append(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {citation.label} lists this among the matters {delegation.listed_for} may deal with [{earlier}].")
     return "\n".join(sentences), citations
+
+
+def _holds(outer: Citation, inner: Citation) -> bool:
+    """Whether one citation's quote contains the other's, in the same provision."""
+    same = (outer.document_id, outer.provision_id) == (inner.document_id, inner.provision_id)
+    return same and outer.quote_start <= inner.quote_start and inner.quote_start + len(inner.quote) <= outer.quote_start + len(outer.quote)
 
 
 def definition_to_add(evidence: Evidence, chosen: list[Scored]) -> Scored | None:
@@ -175,11 +200,24 @@ def delegation_in(chosen: list[Scored], q_terms: set[str], weights: TermWeights,
         seg = item.segment
         if seg.provision.kind == "function":
             continue
+        instrument = schedule_instrument(seg.provision)
+        if instrument is not None:
+            # An item of a Schedule of matters for regulations or Ministerial Orders hands on the matter it names
+            # (with the words introducing it when they run on into it: "The matters to be included in … including— (a) …").
+            start, end = seg.start, seg.start + len(seg.provision.text[seg.start : seg.end].rstrip())
+            if end > start and weights.overlap(q_terms, seg.provision.text[seg.focus_start : seg.focus_end]) >= min_overlap:
+                return Delegation(seg.provision, start, end, DELEGATE_NAMES[instrument], SCHEDULE_MAKERS[instrument])
+            continue
         for m in DELEGATED_TO_RE.finditer(seg.provision.text, seg.focus_start, seg.focus_end):
             around = seg.provision.text[max(seg.focus_start, m.start() - 120) : min(seg.focus_end, m.end() + 120)]
             if weights.overlap(q_terms, around) >= min_overlap:
                 return Delegation(seg.provision, m.start(), m.end(), DELEGATE_NAMES[m.lastgroup or ""])
     return None
+
+
+def schedule_instrument(provision: Provision) -> str | None:
+    """The instrument a provision's Schedule lists matters for (INSTRUMENT_SCHEDULE_RE's group), or None."""
+    return next((m.lastgroup for part in provision.path if (m := INSTRUMENT_SCHEDULE_RE.match(part))), None)
 
 
 def delegated_answer(corpus: Corpus, delegation: Delegation) -> tuple[str, Citation]:
@@ -192,7 +230,7 @@ def delegated_answer(corpus: Corpus, delegation: Delegation) -> tuple[str, Citat
     opens_unit = unit is not None and provision.text[unit.start : start].strip() == ""
     before = "… " if not opens_unit and provision.text[:start].rstrip()[-1:] not in ("", *".;:—") else ""
     after = " …" if provision.text[end:].strip() and provision.text[end - 1] not in ".;:—" else ""
-    return f"The Act leaves this to {delegation.what}: {citation.label} says “{before}{_oneline(citation.quote)}{after}” [1].", citation
+    return f"The Act leaves this to {delegation.what}: {delegation.says(citation, before + _oneline(citation.quote) + after)} [1].", citation
 
 
 def _clause(delegation: Delegation) -> tuple[int, int]:

@@ -51,6 +51,10 @@ DELEGATED_TO_RE = re.compile(
     r"(?P<minister>(?:fixed|approved|determined)\s+by\s+the\s+Minister)",
     re.IGNORECASE,
 )
+# The Schedules listing matters another instrument may deal with (Schedule 5, regulations: s 5.10.1(2);
+# Schedule 6, Ministerial Orders: s 5.10.4(2)), matched on the Schedule's heading in a provision's path. Each item of
+# theirs ("4.4 The period for which a student may be suspended.") hands its matter on, with DELEGATED_TO_RE's groups.
+INSTRUMENT_SCHEDULE_RE = re.compile(r"^Schedule\s+\d+[A-Z]?\s*[—–-]\s*(?:(?P<regulations>Regulations)|(?P<order>Ministerial\s+orders))$", re.IGNORECASE)
 
 # --- generated answers (answer stage) -----------------------------------------------------------
 
