@@ -464,6 +464,10 @@ def test_advice_asked_for_the_models_feature_and_the_wider_words_naming_the_kind
         ("Our RTO is moving its HQ to Queensland. Can the VRQA cancel our registration?", True, False),
         ("Does the ACT have to approve it?", True, False),
         ("Does the Act bind the State government itself?", False, False),
+        ("What does the NSW Education Act say about home schooling?", True, True),
+        ("Under Queensland law can a Year 10 student leave school?", True, True),
+        ("A teacher from NSW Catholic Education Office schools wants to work here. Does the Act let her?", True, False),
+        ("We have a student moving from NSW. What does the Act say about transferring?", True, False),
     ],
 )
 def test_a_question_about_another_jurisdictions_law(question, elsewhere, names_its_law):
