@@ -128,7 +128,6 @@ def test_the_kind_of_an_abstention(question, delegated, kind):
         ("What are South Australia's rules on searching student bags?", None, "out_of_jurisdiction"),
         ("What does the NSW Education Act say about home schooling?", None, "out_of_jurisdiction"),
         ("How long can a student be suspended for?", "'any Ministerial Order' in s 2.2.19(1)", "delegated"),
-        ("What is the longest a student can be suspended for?", "'4.4 The period for which a student may be suspended.' in Sch 6 cl 4", "delegated"),
         ("What would the fee protection scheme look like?", "'any Ministerial Order' in s 4.3.8E(3)(b)", "delegated"),
     ],
 )

@@ -172,7 +172,7 @@ FACT_ASKED = {
 # A question asking for the detail an instrument the Act delegates to would hold: an amount, a rate, a period,
 # a count, or the contents, requirements or form of something ("what goes in it", "what would it look like").
 DETAIL_ASKED_RE = re.compile(
-    r"\bhow\s+(?:much|many|long)\b|\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+(?:longest|shortest|maximum|minimum|most|least)\b|\bwhat\s+rate\b|\bon\s+what\s+terms\b|\blook\s+like\b|\bwhat\s+(?:else\s+)?(?:goes|must\s+go|has\s+to\s+go|exactly)\b|"
+    r"\bhow\s+(?:much|many|long)\b|\bwhat\s+rate\b|\bon\s+what\s+terms\b|\blook\s+like\b|\bwhat\s+(?:else\s+)?(?:goes|must\s+go|has\s+to\s+go|exactly)\b|"
     r"\bwhat(?:'s|’s|\s+is|\s+are)\s+(?:the\s+|our\s+)?(?:[\w'’-]+\s+){0,5}?(?:fees?|rates?|range|requirements|criteria|standards|steps|contents?|form|amount|limit)\b",
     re.IGNORECASE,
 )
