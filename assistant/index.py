@@ -61,7 +61,7 @@ from assistant.settings import PACKAGE_DATA, Settings
 # 5: the manifest records every file's sha256, verified on load; 6: the answer stage's segment vectors.
 # 7: a list item ends before the words closing its list, (gaab) is a unit; 8: a lost image ("![]()") is a note.
 # 9: a list whose lead-in the export lost gets a placeholder lead-in (never embedded) and its subsection; (ib) after (ia).
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"

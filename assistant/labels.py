@@ -34,4 +34,6 @@ def provision_label(provision: Provision, pinpoint: str = "", document_name: str
     base = f"s {provision.provision_id}" if provision.kind == "section" else provision.provision_id
     if not pin:
         return base
+    if provision.kind == "schedule_clause" and pin.startswith(f"{provision.number}."):
+        return base + pin[len(provision.number) :]  # an item the Act numbers within its clause: Sch 6 cl 4.4
     return f"{base}{pin}" if pin.startswith("(") else f"{base}, {pin}"

@@ -444,7 +444,7 @@ def test_how_long_a_suspension_lasts_found_in_schedule_6_is_a_delegated_answer_t
     answer = fake_answerer.answer("How long can a student be suspended for?", hits_for(corpus, ("etra-2006", "Sch 6 cl 4")))
     assert answer.abstained and answer.abstain_kind == "delegated"
     assert answer.text == (
-        "The Act leaves this to a Ministerial Order: Sch 6 cl 4 lists “4.4 The period for which a student may be suspended.” "
+        "The Act leaves this to a Ministerial Order: Sch 6 cl 4.4 lists “4.4 The period for which a student may be suspended.” "
         "among the matters Ministerial Orders may deal with [1]."
     )
     assert answer_problems(corpus, answer) == []

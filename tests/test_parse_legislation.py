@@ -198,6 +198,12 @@ def _unit_holding(provision, words: str) -> str:
         ("3.3.28", "(a) change the name of AMES Australia", "(1)(a)"),
         ("6.1.31", "(a) all rights, assets, liabilities and obligations", "(3)(a)"),
         ("5.8.28", "(a) maintain a register of undertakings", "(a)"),
+        # The Schedules of matters for regulations and Ministerial Orders number their items within each clause.
+        ("Sch 6 cl 4", "4.4 The period for which a student may be suspended.", "4.4"),
+        ("Sch 6 cl 8", "8.1A Fixing a range of remuneration for executives", "8.1A"),
+        ("Sch 6 cl 8", "(b) members of the Executive Class or a class of members of the Executive Class", "8.1(b)"),
+        ("Sch 5 cl 8C", "(i) fees, including the policy for payment and refunding of fees", "8C.1(a)(i)"),
+        ("Sch 10", "2 English language Government schools or centres.", "item 2"),
     ],
 )
 def test_words_are_held_by_the_unit_a_lawyer_would_cite(act, provision, words, pinpoint):

@@ -69,6 +69,23 @@ def test_unit_labels(line, label):
 
 
 @pytest.mark.parametrize(
+    ("line", "item", "clause_item"),
+    [
+        ("1 Specialist schools.", "1", None),
+        ("4.4 The period for which a student may be suspended.", None, "4.4"),
+        ("8.1A Fixing a range of remuneration for executives", None, "8.1A"),
+        ("8C.1 Requirements that an RTO must comply with", None, "8C.1"),
+        ("(a) members of the Principal Class", None, None),
+        ("Appointing any person or body to be an approved training agent", None, None),
+    ],
+)
+def test_the_numbered_items_of_a_schedule(line, item, clause_item):
+    item_match, clause_match = p.SCHEDULE_ITEM_RE.match(line), p.SCHEDULE_CLAUSE_ITEM_RE.match(line)
+    assert (item_match["number"] if item_match else None) == item
+    assert (clause_match["number"] if clause_match else None) == clause_item
+
+
+@pytest.mark.parametrize(
     ("line", "introduces_examples"),
     [
         ("Examples of matters that can be provided for under this paragraph include—", True),

@@ -277,7 +277,7 @@ def _to_provision(block: _Block, document_id: str, provision_id: str, order: int
         text_parts.append(clean)
         pos += len(clean) + 1
     text = "\n".join(text_parts)
-    units = _units(law_lines, offsets, len(text), schedule_items=block.kind == "schedule")
+    units = _units(law_lines, offsets, len(text), {"schedule": p.SCHEDULE_ITEM_RE, "schedule_clause": p.SCHEDULE_CLAUSE_ITEM_RE}.get(block.kind))
     number = block.number.split(":")[-1]
     return Provision(
         document_id=document_id,
@@ -328,7 +328,7 @@ def _classify(label: str, open_units: list[tuple[int, Unit]], after_lead_in: boo
     return "paragraph"
 
 
-def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, schedule_items: bool) -> list[Unit]:
+def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, item_re: re.Pattern | None) -> list[Unit]:
     stack: list[tuple[int, str, int]] = []  # (level, pinpoint piece, index into found)
     found: list[tuple[int, Unit]] = []
     closed_at: dict[int, int] = {}  # index into found -> where words closing its list begin
@@ -337,7 +337,7 @@ def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, 
     for (raw, clean), offset in zip(law_lines, offsets):
         definition = p.DEFINITION_RE.match(raw)
         label_match = p.UNIT_LABEL_RE.match(clean)
-        item_match = re.match(r"^(\d+)\s+\S", clean) if schedule_items else None
+        item_match = item_re.match(clean) if item_re else None
         if definition:
             term = p.strip_markup(definition["term"])
             kind, label, piece = "definition", term, f' "{term}"'
@@ -348,7 +348,7 @@ def _units(law_lines: list[tuple[str, str]], offsets: list[int], text_len: int, 
             kind = _classify(label, open_units, after_lead_in=bool(p.LIST_INTRODUCED_RE.search(previous_line)))
             piece = f"({label})"
         elif item_match:
-            label, kind, piece = item_match.group(1), "item", f" item {item_match.group(1)}"
+            label, kind, piece = (number := item_match["number"]), "item", number if "." in number else f" item {number}"
         else:
             # Words right after a list item that close its list ("the review committee may—" after
             # (b), "in accordance with a Ministerial Order.", a penalty) belong to the list's parent.

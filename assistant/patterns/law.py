@@ -21,6 +21,11 @@ SUBSECTION_LABEL = r"\d+[A-Z]*"  # (1), (1A), (2B)
 PARAGRAPH_LABEL = r"[a-z]{1,4}"  # (a), (ab), (nd), (gaab); also roman (i), (iia) decided by context
 SUBSUB_LABEL = r"[A-Z]{1,2}"  # (A), (AB)
 UNIT_LABEL_RE = re.compile(rf"^\((?P<label>{SUBSECTION_LABEL}|{PARAGRAPH_LABEL}|[ivxl]+[a-z]?|{SUBSUB_LABEL})\)\s+")
+# A Schedule's numbered items: "1 Wallan Secondary College" (a Schedule of names: pinpoint "item 1") and, in a
+# clause of the Schedules of matters for regulations and Ministerial Orders, "4.4 The period for which …" (cited
+# as the Act numbers it: Sch 6 cl 4.4).
+SCHEDULE_ITEM_RE = re.compile(r"^(?P<number>\d+)\s+\S")
+SCHEDULE_CLAUSE_ITEM_RE = re.compile(r"^(?P<number>\d+[A-Z]?\.\d+[A-Z]?)\s+\S")
 ROMAN_RE = re.compile(r"^(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})[a-h]?$")
 # A line introducing examples of the list item above it ("Examples of matters that can be provided for
 # under this paragraph include—"): part of that item, unlike other unlabelled words after a list.
