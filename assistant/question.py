@@ -56,7 +56,9 @@ def rewrite_follow_up(question: str, history: Sequence[tuple[str, str]] | None) 
     if not follows:
         return None
     rest = FOLLOW_UP_START_RE.sub("", question).strip(" ,?") or question.strip(" ?")
-    return f"{previous.rstrip(' ?')}? {rest[:1].upper()}{rest[1:]}?"
+    # A previous message that told rather than asked ("Our teacher has been charged.") keeps its full stop.
+    head = previous if previous.endswith((".", "!", "?")) else f"{previous}?"
+    return f"{head} {rest[:1].upper()}{rest[1:]}?"
 
 
 def asked_part(question: str) -> str:

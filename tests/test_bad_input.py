@@ -43,6 +43,8 @@ def test_control_characters_are_dropped_and_the_rest_kept():
         ("What about TAFEs?", [("Can a school council sell property?", "...")], "Can a school council sell property? TAFEs?"),
         ("does it apply to them?", [("Who must enrol a child?", "...")], "Who must enrol a child? Does it apply to them?"),
         ("Who appoints school attendance officers?", [("Who must enrol a child?", "...")], None),
+        ("Does he have to stop teaching?", [("Our teacher has been charged with an offence.", "...")], "Our teacher has been charged with an offence. Does he have to stop teaching?"),
+        ("and in a TAFE?", [("Who runs a school council", "...")], "Who runs a school council? In a TAFE?"),
         ("and for early childhood teachers?", [], None),
         ("and for early childhood teachers?", None, None),
     ],
