@@ -22,6 +22,10 @@ SEMANTIC_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.30
 PRIOR_WEIGHT = 0.15
 NUMBER_BONUS = 0.05
+# The share of a segment's lexical match its provision's heading can give: every segment of a provision
+# shares the heading, so its words help the question find the provision but cannot tell its segments
+# apart; a segment saying the question's words itself ranks above its siblings (chosen on bank dev).
+HEADING_WORDS_WEIGHT = 0.5
 # Support, one of the abstention decision's signals: the mean similarity of this many closest
 # segments, weighted with key terms.
 SUPPORT_SEGMENTS = 5

@@ -42,6 +42,7 @@ from assistant.answer.compose import (
     delegation_in,
 )
 from assistant.answer.evidence import (
+    HEADING_WORDS_WEIGHT,
     LEXICAL_WEIGHT,
     PRIOR_WEIGHT,
     SEMANTIC_WEIGHT,
@@ -105,7 +106,7 @@ class ExtractiveAnswerer:
         self.encoder = encoder
         self.settings = settings
         self.candidate_provisions = candidate_provisions
-        self._cache: dict[str, list[tuple[Segment, frozenset[str]]]] = {}
+        self._cache: dict[str, list[tuple[Segment, frozenset[str], frozenset[str]]]] = {}
         self._vector_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
         self.term_weights = TermWeights.of_corpus(corpus)
@@ -119,11 +120,12 @@ class ExtractiveAnswerer:
         return getattr(self.encoder, "model_id", "")
 
     # --- segments and their vectors ------------------------------------------------------
-    def _segments_with_terms(self, provision: Provision) -> list[tuple[Segment, frozenset[str]]]:
-        """The provision's segments with their content words (heading included), cut once and kept."""
+    def _segments_with_terms(self, provision: Provision) -> list[tuple[Segment, frozenset[str], frozenset[str]]]:
+        """The provision's segments with their content words, heading included and not, cut once and kept."""
         cached = self._cache.get(provision.uid)
         if cached is None:
-            cached = [(seg, frozenset(content_terms(f"{provision.heading} {seg.reading_text}"))) for seg in segments_of(provision)]
+            heading = frozenset(content_terms(provision.heading))
+            cached = [(seg, heading | (words := frozenset(content_terms(seg.reading_text))), words) for seg in segments_of(provision)]
             with self._cache_lock:
                 self._cache[provision.uid] = cached
         return cached
@@ -163,7 +165,7 @@ class ExtractiveAnswerer:
         them embeds the segments, and the vectors also go to the embedder's on-disk cache.
         """
         provisions = provisions if provisions is not None else [p for p in self.corpus.provisions if not p.repealed]
-        segments = [seg for p in provisions for seg, _ in self._segments_with_terms(p)]
+        segments = [seg for p in provisions for seg, _, _ in self._segments_with_terms(p)]
         for start in range(0, len(segments), batch):
             self._vectors(segments[start : start + batch], batch=batch)
         return len(segments)
@@ -200,7 +202,10 @@ class ExtractiveAnswerer:
         pool: list[tuple[Segment, float, float]] = []
         for rank, provision in enumerate(provisions):
             prior = 1.0 / (1.0 + 0.5 * rank)
-            scored = [(seg, weights.overlap(q_terms, words), prior) for seg, words in self._segments_with_terms(provision)]
+            scored = [
+                (seg, HEADING_WORDS_WEIGHT * weights.overlap(q_terms, with_heading) + (1 - HEADING_WORDS_WEIGHT) * weights.overlap(q_terms, own), prior)
+                for seg, with_heading, own in self._segments_with_terms(provision)
+            ]
             keep = SHORTLIST_PER_PROVISION if rank == 0 else SHORTLIST_OTHER_PROVISIONS
             if rank > 0 or len(scored) > keep:
                 scored.sort(key=lambda item: -item[1])
