@@ -80,10 +80,12 @@ class Delegation:
             for item in chosen
         )
 
-    def says(self, citation: Citation, quote: str) -> str:
-        """How an answer puts the quoted words: what the provision says, or what a Schedule lists for the instrument."""
+    def says(self, citation: Citation, quote: str | None = None) -> str:
+        """How an answer puts the quoted words: what the provision says, or what a Schedule lists for the
+        instrument; with no quote, a listed item the answer quotes already ("lists this")."""
         if self.listed_for is not None:
-            return f"{citation.label} lists “{quote}” among the matters {self.listed_for} may deal with"
+            listed = "this" if quote is None else f"“{quote}”"
+            return f"{citation.label} lists {listed} among the matters {self.listed_for} may deal with"
         return f"{citation.label} says “{quote}”"
 
     def __str__(self) -> str:
@@ -161,11 +163,11 @@ def compose(corpus: Corpus, weights: TermWeights, evidence: Evidence, chosen: li
     if delegation is not None:
         citation = cite_span(corpus, delegation.provision, delegation.start, delegation.end)
         # A Schedule's item the answer quotes already is pointed to, not quoted twice.
-        earlier = next((n for n, c in enumerate(citations, start=1) if delegation.listed_for and _holds(c, citation)), None)
+        earlier = next((n for n, c in enumerate(citations, start=1) if _holds(c, citation)), None) if delegation.listed_for else None
         if earlier is None:
             add(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {delegation.says(citation, _oneline(citation.quote))}", citation)
         else:
-            sentences.append(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {citation.label} lists this among the matters {delegation.listed_for} may deal with [{earlier}].")
+            sentences.append(f"{DELEGATION_NOTE_PREFIX} {delegation.what}: {delegation.says(citation)} [{earlier}].")
     return "\n".join(sentences), citations
 
 
