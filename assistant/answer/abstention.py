@@ -32,12 +32,12 @@ from assistant.answer.evidence import Evidence
 from assistant.errors import ModelError
 from assistant.models import verify_sha256
 from assistant.patterns import (
-    ADVICE_ASKED_RE,
-    ADVICE_CUE_RE,
     DELEGATION_RE,
     DETAIL_ASKED_RE,
     ELSEWHERE_CUE_RE,
     ELSEWHERE_LAW_RE,
+    advice_asked,
+    advice_cue,
 )
 from assistant.records import AbstainKind
 from assistant.settings import ABSTENTION_MODEL_SHA256, PACKAGE_DATA, Settings
@@ -80,7 +80,7 @@ class Abstention:
 def kind_of(question: str, delegated: bool) -> AbstainKind:
     """Why the sources do not answer: advice or an opinion asked for, another jurisdiction's law
     (the question's own words), a matter left to another instrument, or else not in the sources."""
-    if ADVICE_ASKED_RE.search(question):
+    if advice_asked(question):
         return "advice_or_opinion"
     if ELSEWHERE_CUE_RE.search(question) or ELSEWHERE_LAW_RE.search(question):
         return "out_of_jurisdiction"
@@ -106,7 +106,7 @@ def abstention_features(evidence: Evidence) -> dict[str, float]:
         "fused_top": max((h.scores.get("fused", 0.0) for h in hits), default=0.0),
         "dense_top": max((h.scores.get("dense", 0.0) for h in hits), default=0.0),
         "bm25_top": math.log1p(max((h.scores.get("bm25", 0.0) for h in hits), default=0.0)),
-        "advice_cue": float(bool(ADVICE_CUE_RE.search(evidence.question))),
+        "advice_cue": float(bool(advice_cue(evidence.question))),
         "elsewhere_cue": float(bool(ELSEWHERE_CUE_RE.search(evidence.question))),
         "delegation_best": float(bool(evidence.ranked) and bool(DELEGATION_RE.search(evidence.ranked[0].segment.reading_text))),
     }
@@ -197,7 +197,7 @@ class AbstentionDecision:
         if p >= self.threshold and not evidence.defined:
             detail = f"the sources do not appear to answer this (unanswerable probability {p:.2f}, threshold {self.threshold:.2f}; strongest signal: {self.model.strongest(features)})"
         elif kind == "advice_or_opinion":
-            detail = f"the question asks for advice or an opinion ('{ADVICE_ASKED_RE.search(question).group(0)}'; unanswerable probability {p:.2f})"
+            detail = f"the question asks for advice or an opinion ('{advice_asked(question).group(0)}'; unanswerable probability {p:.2f})"
         elif kind == "out_of_jurisdiction" and (law := ELSEWHERE_LAW_RE.search(question)):
             detail = f"the question names another jurisdiction's law ('{law.group(0).strip()}'; unanswerable probability {p:.2f})"
         elif delegation is not None and not (figure_stated and evidence.wants_number) and asked is not None:

@@ -52,7 +52,7 @@ QUESTION_CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 
 
 # A question asking for advice or an opinion rather than what the law says: "should I sue",
-# "is it fair", "would we win", "what do you think". ADVICE_CUE_RE is the abstention model's
+# "is it fair", "would we win", "what do you think". ADVICE_CUE_RE (through advice_cue) is the abstention model's
 # feature, fitted with exactly these words; ADVICE_ASKED_RE, wider, names the kind of an abstention.
 ADVICE_WORDS = (
     r"should\s+(?:i|we)|is\s+it\s+(?:fair|worth|reasonable|ethical|right)|would\s+(?:we|i|they)\s+(?:win|lose|succeed)|what\s+do\s+you\s+(?:think|recommend)|"
@@ -62,9 +62,45 @@ ADVICE_CUE_RE = re.compile(rf"\b(?:{ADVICE_WORDS})\b", re.IGNORECASE)
 ADVICE_ASKED_RE = re.compile(
     rf"\b(?:{ADVICE_WORDS}|should\s+(?:they|our|my|the\s+family)|is\s+(?:that|this)\s+(?:fair|ethical|reasonable|wise)|do\s+you\s+(?:think|recommend)|"
     r"would\s+you\s+(?:recommend|suggest|advise)|(?:which|what)(?:'s|’s|\s+is|\s+would\s+be)\s+(?:better|best|less\s+hassle|easier)|would\s+(?:it|that)\s+be\s+(?:better|a\s+good\s+idea|wise)|"
-    r"would\s+(?:it|that)\s+look\s+bad|(?:strong|good)\s+case|(?:write|draft)\s+(?:me\s+|us\s+)?a\s+letter|we\s+reckon)\b",
+    r"would\s+(?:it|that)\s+look\s+bad|(?:strong|good)\s+case|(?:write|draft)\s+(?:me\s+|us\s+)?a\s+letter|we\s+reckon|"
+    # An outcome foretold (what a court, tribunal or decision-maker would likely do), or a plan judged good or bad.
+    r"how\s+likely|(?:what\s+are|what['’]s)\s+(?:the|our|my|his|her|their)\s+(?:chances|odds)|would\s+(?:he|she)\s+(?:win|lose|succeed)|"
+    r"would\s+(?:a|the)\s+(?:court|VCAT|tribunal|magistrate|judge|panel)\s+(?:find|side|rule|overturn|agree|accept|grant|award|uphold)|"
+    r"would\s+(?:[\w'’-]+\s+){1,3}?be\s+likely\s+to|good\s+idea|is\s+(?:that|this|it)\s+(?:good|bad|best)\s+(?:governance|practice))\b",
     re.IGNORECASE,
 )
+# "Should" asks for a recommendation as a yes/no question's opening verb ("Should I sue …?", "…, or should we
+# wait?"), and in a question choosing between options ("Which course should we add — Music or Sport?"). Staff also
+# use it for what the law requires or entitles: "When should we apply?", "Should I have been given a receipt?",
+# "Should the cluster be helping us?", "Should our council have got approval?"; those are not advice.
+SHOULD_CLAUSE_START_RE = re.compile(r"(?:^|[.?!,;:(—–-]|\b(?:and|or|but|so|then|honestly|ok(?:ay)?|now|also))\s*$", re.IGNORECASE)
+SHOULD_NOT_ADVICE_AFTER_RE = re.compile(r"^(?:[\w'’-]+\s+){1,4}?(?:be|have|expect(?:ing)?)\b", re.IGNORECASE)
+SHOULD_CHOICE_RE = re.compile(r"\b(?:which|what)\b[^.?!]*?\bshould\s+(?:i|we)\b[^.?!]*\bor\b", re.IGNORECASE)
+
+
+def advice_cue(question: str) -> re.Match[str] | None:
+    """The abstention model's advice words (``ADVICE_CUE_RE``) asking for advice, or None (see ``advice_asked``)."""
+    return _asking_advice(ADVICE_CUE_RE, question)
+
+
+def advice_asked(question: str) -> re.Match[str] | None:
+    """The words asking for advice or an opinion (``ADVICE_ASKED_RE``, or a choice asked with "should"), or None;
+    a "should" counts only as a yes/no question's opening verb and not before "be", "have" or "expect"
+    (what is owed, not what is wise)."""
+    return _asking_advice(ADVICE_ASKED_RE, question) or SHOULD_CHOICE_RE.search(question)
+
+
+def _asking_advice(pattern: re.Pattern[str], question: str) -> re.Match[str] | None:
+    for m in pattern.finditer(question):
+        if not m.group(0).lower().startswith("should"):
+            return m
+        sentence_start = max(question.rfind(stop, 0, m.start()) for stop in ".?!") + 1
+        before = question[sentence_start : m.start()]
+        if SHOULD_CLAUSE_START_RE.search(before) and not SHOULD_NOT_ADVICE_AFTER_RE.match(question[m.start() + len("should") :].lstrip()):
+            return m
+    return None
+
+
 # A question about another jurisdiction's law or the Commonwealth's (the model's feature); ELSEWHERE_LAW_RE, narrower,
 # names that law itself ("South Australia's rules", "the Commonwealth Privacy Act") and refuses whatever the model says.
 OTHER_STATES = r"NSW|New\s+South\s+Wales|Queensland|QLD|South\s+Australia|Western\s+Australia|Tasmania|ACT|Northern\s+Territory"
